@@ -1,0 +1,1 @@
+//! Components and helpers shared by the runnable programs.

@@ -1,0 +1,1 @@
+//! Macros for `thorp-ops`. Use them through the `thorp-ops` crate, which re-exports them.

@@ -1,0 +1,1 @@
+//! The `.env` dialect: text to entries with positions.

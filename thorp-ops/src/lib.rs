@@ -1,0 +1,3 @@
+//! Production operations for latency-sensitive services.
+
+pub mod envfile;
