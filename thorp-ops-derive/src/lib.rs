@@ -1,1 +1,3 @@
 //! Macros for `thorp-ops`. Use them through the `thorp-ops` crate, which re-exports them.
+
+mod errors;
