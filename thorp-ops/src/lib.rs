@@ -1,3 +1,18 @@
 //! Production operations for latency-sensitive services.
 
+extern crate self as thorp_ops;
+
+pub mod config;
 pub mod envfile;
+pub mod secret;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+#[doc(inline)]
+pub use config::HotConfig;
+#[doc(inline)]
+pub use secret::Secret;
+#[cfg(feature = "derive")]
+pub use thorp_ops_derive::HotConfig;

@@ -1,0 +1,312 @@
+//! From parsed `.env` entries to a typed config: the loader that generated code drives.
+//!
+//! Generated `HotConfig` code asks the [`Loader`] for each field in turn; the loader finds the
+//! entry (or the default), runs the field's parse-and-check closure, records the effective value
+//! and collects every error instead of stopping, so one load reports all problems of a file.
+
+use super::error::{ConfigError, ConfigErrors, ErrorKind};
+use super::schema::{KeySpec, Schema};
+use super::value::ValueError;
+use super::values::{Origin, Setting, Values};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A typed config with what it was loaded from.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Loaded<T> {
+    /// The typed config.
+    pub config: T,
+    /// Every key's effective value as text, unknown keys included.
+    pub values: Values,
+    /// Problems that did not stop the load, such as unknown keys.
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// A problem that does not stop a load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigWarning {
+    /// A key the schema does not declare. It is kept in [`Values`] (other code may read it).
+    UnknownKey {
+        /// The key.
+        key: String,
+        /// Its line.
+        line: u32,
+        /// A schema key it may be a typo of.
+        suggestion: Option<&'static str>,
+    },
+    /// A warning of the `.env` reader, such as a key set twice.
+    File(String),
+}
+
+impl std::fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UnknownKey {
+                key,
+                line,
+                suggestion: Some(suggestion),
+            } => {
+                write!(f, "{line}: {key}: unknown key (did you mean {suggestion}?)")
+            }
+            Self::UnknownKey {
+                key,
+                line,
+                suggestion: None,
+            } => write!(f, "{line}: {key}: unknown key"),
+            Self::File(message) => f.write_str(message),
+        }
+    }
+}
+
+/// A config entry as read from the file.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawValue {
+    /// The value, unquoted and expanded.
+    pub value: String,
+    /// Its 1-based line.
+    pub line: u32,
+}
+
+/// The entries of a file by key, before typing.
+pub type RawEntries = BTreeMap<String, RawValue>;
+
+/// Reason a [`validate`](crate::HotConfig) hook gives for refusing a whole config.
+///
+/// ```
+/// use thorp_ops::config::Rejection;
+///
+/// fn check(min: u64, max: u64) -> Result<(), Rejection> {
+///     if min > max {
+///         return Err(Rejection::new("must not exceed MAX_MARKET_CAP").key("MIN_MARKET_CAP"));
+///     }
+///     Ok(())
+/// }
+/// assert!(check(5, 1).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    keys: Vec<String>,
+    message: String,
+}
+
+impl Rejection {
+    /// A refusal with `message`; name the keys concerned with [`Rejection::key`].
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            keys: Vec::new(),
+            message: message.into(),
+        }
+    }
+
+    /// Names a key the refusal is about; the error points at its line.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.keys.push(key.into());
+        self
+    }
+}
+
+/// Drives the generated loading code; not for direct use.
+#[doc(hidden)]
+pub struct Loader<'a> {
+    raw: &'a RawEntries,
+    values: Values,
+    errors: Vec<ConfigError>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(raw: &'a RawEntries) -> Self {
+        Self {
+            raw,
+            values: Values::default(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The value of a required field (a default counts as set). `None` when it failed; the
+    /// error is recorded.
+    pub fn required<V>(
+        &mut self,
+        spec: &'static KeySpec,
+        parse: impl FnOnce(&str) -> Result<V, ValueError>,
+    ) -> Option<V> {
+        match self.lookup(spec, parse) {
+            Lookup::Value(value) => Some(value),
+            Lookup::Absent => {
+                self.values.insert(
+                    spec.key,
+                    Setting::new(None, Origin::Unset, spec.secret, true),
+                );
+                self.errors.push(
+                    ConfigError::new(ErrorKind::Missing { doc: spec.doc }).with_key(spec.key),
+                );
+                None
+            }
+            Lookup::Failed => None,
+        }
+    }
+
+    /// The value of an `Option` field: `Some(None)` when not set, `None` when it failed.
+    pub fn optional<V>(
+        &mut self,
+        spec: &'static KeySpec,
+        parse: impl FnOnce(&str) -> Result<V, ValueError>,
+    ) -> Option<Option<V>> {
+        match self.lookup(spec, parse) {
+            Lookup::Value(value) => Some(Some(value)),
+            Lookup::Absent => {
+                self.values.insert(
+                    spec.key,
+                    Setting::new(None, Origin::Unset, spec.secret, true),
+                );
+                Some(None)
+            }
+            Lookup::Failed => None,
+        }
+    }
+
+    /// Runs a struct's `validate` hook on a fully parsed config.
+    pub fn validate<T>(&mut self, config: T, hook: fn(&T) -> Result<(), Rejection>) -> Option<T> {
+        match hook(&config) {
+            Ok(()) => Some(config),
+            Err(rejection) => {
+                let mut error = ConfigError::new(ErrorKind::Rejected(rejection.message));
+                if let Some(key) = rejection.keys.first() {
+                    if let Some(raw) = self.raw.get(key) {
+                        error = error.at(raw.line, None);
+                    }
+                    error = error.with_key(rejection.keys.join(", "));
+                }
+                self.errors.push(error);
+                None
+            }
+        }
+    }
+
+    fn lookup<V>(
+        &mut self,
+        spec: &'static KeySpec,
+        parse: impl FnOnce(&str) -> Result<V, ValueError>,
+    ) -> Lookup<V> {
+        let (text, origin) = match self.raw.get(spec.key) {
+            // An empty optional value means "not set", as `.env` files are usually written.
+            Some(raw) if raw.value.is_empty() && !spec.required && spec.default.is_none() => {
+                return Lookup::Absent;
+            }
+            Some(raw) => (raw.value.as_str(), Origin::Line(raw.line)),
+            None => match spec.default {
+                Some(default) => (default, Origin::Default),
+                None => return Lookup::Absent,
+            },
+        };
+        match parse(text) {
+            Ok(value) => {
+                self.values.insert(
+                    spec.key,
+                    Setting::new(Some(text.to_owned()), origin, spec.secret, true),
+                );
+                Lookup::Value(value)
+            }
+            Err(error) => {
+                let message = if spec.secret && error.may_echo_input() {
+                    "is not valid".to_owned()
+                } else {
+                    error.message().to_owned()
+                };
+                let expected = spec.range().unwrap_or_else(|| spec.expectation());
+                let mut failure = ConfigError::new(ErrorKind::Invalid { message, expected })
+                    .with_key(spec.key)
+                    .with_value(text, spec.secret);
+                match origin {
+                    Origin::Line(line) => failure = failure.at(line, None),
+                    // A default the derive could not check at compile time (a `FromStr` type).
+                    _ => {
+                        failure.kind = ErrorKind::Rejected(format!(
+                            "the schema's default does not parse: {}",
+                            failure.kind
+                        ))
+                    }
+                }
+                self.errors.push(failure);
+                Lookup::Failed
+            }
+        }
+    }
+}
+
+enum Lookup<V> {
+    Value(V),
+    Absent,
+    Failed,
+}
+
+/// Types `entries` against `T`'s schema, reporting every problem at once.
+pub fn from_entries<T: crate::HotConfig>(entries: &RawEntries) -> Result<Loaded<T>, ConfigErrors> {
+    let schema: &Schema = T::SCHEMA;
+    let mut errors: Vec<ConfigError> = schema
+        .duplicate_keys()
+        .into_iter()
+        .map(|key| {
+            ConfigError::new(ErrorKind::DuplicateKey(schema.type_name.to_owned())).with_key(key)
+        })
+        .collect();
+    let mut loader = Loader::new(entries);
+    let config = T::__load(&mut loader);
+    errors.append(&mut loader.errors);
+    let mut values = loader.values;
+    let mut warnings = Vec::new();
+    for (key, raw) in entries {
+        if values.get(key).is_none() {
+            values.insert(
+                key.clone(),
+                Setting::new(
+                    Some(raw.value.clone()),
+                    Origin::Line(raw.line),
+                    false,
+                    false,
+                ),
+            );
+            warnings.push(ConfigWarning::UnknownKey {
+                key: key.clone(),
+                line: raw.line,
+                suggestion: schema.suggest(key),
+            });
+        }
+    }
+    match config {
+        Some(config) if errors.is_empty() => Ok(Loaded {
+            config,
+            values,
+            warnings,
+        }),
+        _ => Err(ConfigErrors::new(errors)),
+    }
+}
+
+/// Sets `file` on every error; used by file-based loading.
+pub(crate) fn locate(errors: ConfigErrors, file: Option<&Arc<Path>>) -> ConfigErrors {
+    match file {
+        Some(file) => errors.in_file(file),
+        None => errors,
+    }
+}
+
+// Stand-in until the `.env` reader lands: `KEY=VALUE` lines only.
+pub(crate) fn naive_entries(text: &str) -> RawEntries {
+    let mut entries = RawEntries::new();
+    for (index, line) in text.lines().enumerate() {
+        if let Some((key, value)) = line.split_once('=') {
+            let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            entries.insert(
+                key.trim().to_owned(),
+                RawValue {
+                    value: value.trim().to_owned(),
+                    line,
+                },
+            );
+        }
+    }
+    entries
+}
