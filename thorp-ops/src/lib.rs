@@ -1,5 +1,9 @@
 //! Production operations for latency-sensitive services.
 
+#[allow(
+    unused_extern_crates,
+    reason = "lets code generated inside this crate name `::thorp_ops`"
+)]
 extern crate self as thorp_ops;
 
 pub mod config;

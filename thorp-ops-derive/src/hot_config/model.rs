@@ -60,7 +60,8 @@ impl LeafKind {
             Self::Str => "text",
             Self::Url => "an absolute URL",
             Self::Duration => "a duration like 250ms, 2s or 1m",
-            Self::Other => "a valid value",
+            // The type's own `FromStr` or `ConfigValue` message says what it wants.
+            Self::Other => "",
         }
     }
 }

@@ -44,7 +44,7 @@ pub enum ErrorKind {
         doc: &'static str,
     },
     /// The value does not parse or breaks a rule.
-    #[error("{message} (expected {expected})")]
+    #[error("{message}{}", expected_suffix(.expected))]
     Invalid {
         /// Why, as a predicate: `is not an integer`.
         message: String,
@@ -65,6 +65,14 @@ pub enum ErrorKind {
         /// Its reason.
         reason: String,
     },
+}
+
+fn expected_suffix(expected: &str) -> String {
+    if expected.is_empty() {
+        String::new()
+    } else {
+        format!(" (expected {expected})")
+    }
 }
 
 fn doc_suffix(doc: &str) -> String {
