@@ -9,6 +9,7 @@ extern crate self as thorp_ops;
 pub mod config;
 pub mod envfile;
 pub mod secret;
+pub mod time;
 
 #[doc(hidden)]
 #[path = "private.rs"]

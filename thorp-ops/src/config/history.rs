@@ -85,7 +85,11 @@ impl RecordedError {
         errors
             .errors()
             .iter()
-            .map(|error| Self { line: error.line, key: error.key.clone(), message: error.to_string() })
+            .map(|error| Self {
+                line: error.line,
+                key: error.key.clone(),
+                message: error.to_string(),
+            })
             .collect()
     }
 }
@@ -189,12 +193,27 @@ impl History {
     }
 
     /// Sets one subscriber's result in the record of `attempt`, if it is still kept.
-    pub(crate) fn set_subscriber(&self, attempt: u64, name: &str, result: SubscriberResult, duration: Duration) {
+    pub(crate) fn set_subscriber(
+        &self,
+        attempt: u64,
+        name: &str,
+        result: SubscriberResult,
+        duration: Duration,
+    ) {
         let mut ring = self.lock();
-        let Some(record) = ring.records.iter_mut().rev().find(|record| record.attempt == attempt) else {
+        let Some(record) = ring
+            .records
+            .iter_mut()
+            .rev()
+            .find(|record| record.attempt == attempt)
+        else {
             return;
         };
-        if let Some(entry) = record.subscribers.iter_mut().find(|entry| entry.name == name) {
+        if let Some(entry) = record
+            .subscribers
+            .iter_mut()
+            .find(|entry| entry.name == name)
+        {
             entry.result = result;
             entry.duration = duration;
         }
@@ -209,15 +228,24 @@ impl History {
     }
 }
 
-fn serialize_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_millis<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_f64(duration.as_secs_f64() * 1000.0)
 }
 
-fn serialize_time<S: serde::Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_time<S: serde::Serializer>(
+    time: &SystemTime,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&crate::time::rfc3339(*time))
 }
 
-fn serialize_optional_time<S: serde::Serializer>(time: &Option<SystemTime>, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_optional_time<S: serde::Serializer>(
+    time: &Option<SystemTime>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     match time {
         Some(time) => serialize_time(time, serializer),
         None => serializer.serialize_none(),
@@ -237,7 +265,11 @@ mod tests {
             version: 1,
             changes: Vec::new(),
             errors: Vec::new(),
-            subscribers: vec![SubscriberRecord { name: "a".into(), result: SubscriberResult::Pending, duration: Duration::ZERO }],
+            subscribers: vec![SubscriberRecord {
+                name: "a".into(),
+                result: SubscriberResult::Pending,
+                duration: Duration::ZERO,
+            }],
             duration: Duration::ZERO,
         }
     }
@@ -246,7 +278,14 @@ mod tests {
     fn history_keeps_the_last_records_and_all_counts() {
         let history = History::new(3);
         for attempt in 1..=10 {
-            history.push(record(attempt, if attempt % 2 == 0 { Outcome::Applied } else { Outcome::Rejected }));
+            history.push(record(
+                attempt,
+                if attempt % 2 == 0 {
+                    Outcome::Applied
+                } else {
+                    Outcome::Rejected
+                },
+            ));
         }
         let kept: Vec<u64> = history.records().iter().map(|r| r.attempt).collect();
         assert_eq!(kept, [8, 9, 10]);
@@ -259,7 +298,10 @@ mod tests {
         let history = History::new(10);
         history.push(record(1, Outcome::Applied));
         history.set_subscriber(1, "a", SubscriberResult::TimedOut, Duration::from_secs(5));
-        assert_eq!(history.records()[0].subscribers[0].result, SubscriberResult::TimedOut);
+        assert_eq!(
+            history.records()[0].subscribers[0].result,
+            SubscriberResult::TimedOut
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::error::{ConfigError, ConfigErrors, ErrorKind};
 use super::schema::{KeySpec, Schema};
 use super::value::ValueError;
 use super::values::{Origin, Setting, Values};
+use crate::envfile::{self, ParseOptions};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -285,28 +286,66 @@ pub fn from_entries<T: crate::HotConfig>(entries: &RawEntries) -> Result<Loaded<
     }
 }
 
-/// Sets `file` on every error; used by file-based loading.
-pub(crate) fn locate(errors: ConfigErrors, file: Option<&Arc<Path>>) -> ConfigErrors {
-    match file {
+/// Loads `T` from the bytes of a `.env` file, keeping the effective values and all warnings.
+/// `source` names the file in errors.
+pub fn from_bytes<T: crate::HotConfig>(
+    bytes: &[u8],
+    source: Option<&Arc<Path>>,
+    options: &ParseOptions<'_>,
+) -> Result<Loaded<T>, ConfigErrors> {
+    let locate = |errors: ConfigErrors| match source {
         Some(file) => errors.in_file(file),
         None => errors,
-    }
+    };
+    let (entries, mut file_warnings) = read_entries(bytes, options).map_err(locate)?;
+    let mut loaded = from_entries::<T>(&entries).map_err(locate)?;
+    file_warnings.append(&mut loaded.warnings);
+    loaded.warnings = file_warnings;
+    Ok(loaded)
 }
 
-// Stand-in until the `.env` reader lands: `KEY=VALUE` lines only.
-pub(crate) fn naive_entries(text: &str) -> RawEntries {
-    let mut entries = RawEntries::new();
-    for (index, line) in text.lines().enumerate() {
-        if let Some((key, value)) = line.split_once('=') {
-            let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            entries.insert(
-                key.trim().to_owned(),
+/// Reads `.env` bytes into entries by key, with the reader's warnings.
+pub(crate) fn read_entries(
+    bytes: &[u8],
+    options: &ParseOptions<'_>,
+) -> Result<(RawEntries, Vec<ConfigWarning>), ConfigErrors> {
+    let file = envfile::parse_bytes(bytes, options)
+        .map_err(|errors| ConfigErrors::new(errors.into_iter().map(syntax_error).collect()))?;
+    let warnings = file
+        .warnings()
+        .iter()
+        .map(|warning| ConfigWarning::File(warning.to_string()))
+        .collect();
+    let entries = file
+        .into_entries()
+        .into_iter()
+        .map(|entry| {
+            (
+                entry.key,
                 RawValue {
-                    value: value.trim().to_owned(),
-                    line,
+                    value: entry.value,
+                    line: entry.line,
                 },
-            );
-        }
+            )
+        })
+        .collect();
+    Ok((entries, warnings))
+}
+
+fn syntax_error(error: envfile::ParseError) -> ConfigError {
+    let message = error.to_string();
+    // The reader's messages start with their position; ours carries it in fields instead, so
+    // the display reads `app.env:7:3: expected KEY=VALUE` like every other config error.
+    let message = match (error.line(), message.split_once(": ")) {
+        (Some(_), Some((position, rest))) if position.starts_with("line ") => rest.to_owned(),
+        _ => message,
+    };
+    let mut out = ConfigError::new(ErrorKind::Syntax(message));
+    if let Some(line) = error.line() {
+        out = out.at(line, error.column());
     }
-    entries
+    if let Some(key) = error.key() {
+        out = out.with_key(key);
+    }
+    out
 }

@@ -4,17 +4,23 @@
 //! key, checks every rule and reports every problem at once; the [`Store`] holds the current
 //! snapshot for lock-free reads.
 
+use crate::envfile::ParseOptions;
+use std::path::Path;
+use std::sync::Arc;
+
 mod error;
+mod history;
 mod load;
 mod schema;
 mod store;
 mod value;
 mod values;
+mod watch;
 
 pub use error::{ConfigError, ConfigErrors, ErrorKind};
 #[doc(hidden)]
 pub use load::Loader;
-pub use load::{ConfigWarning, Loaded, RawEntries, RawValue, Rejection, from_entries};
+pub use load::{ConfigWarning, Loaded, RawEntries, RawValue, Rejection, from_bytes, from_entries};
 pub use schema::{Component, KeySpec, Schema};
 pub use store::{ReadHandle, Section, Snapshot, Store};
 pub use value::{ConfigValue, ValueError, format_duration, parse_duration};
@@ -61,6 +67,44 @@ pub trait HotConfig: Sized + Send + Sync + 'static {
 
 /// Loads `T` from `.env` text, keeping the effective values and warnings.
 pub fn load_str<T: HotConfig>(text: &str) -> Result<Loaded<T>, ConfigErrors> {
-    let entries = load::naive_entries(text);
-    from_entries(&entries)
+    from_bytes(text.as_bytes(), None, &ParseOptions::new())
+}
+
+/// Loads `T` from a file, reporting every problem with the file's name. Blocking: call it at
+/// start-up or from `spawn_blocking`.
+pub fn load_file<T: HotConfig>(path: impl AsRef<Path>) -> Result<Loaded<T>, ConfigErrors> {
+    let path: Arc<Path> = Arc::from(path.as_ref());
+    let bytes = read_file(&path, crate::envfile::DEFAULT_MAX_SIZE)?;
+    from_bytes(&bytes, Some(&path), &ParseOptions::new())
+}
+
+/// Reads at most `max_size` bytes of `path`; a larger file, a directory, an empty file or an
+/// unreadable one is an error naming the file.
+pub(crate) fn read_file(path: &Arc<Path>, max_size: usize) -> Result<Vec<u8>, ConfigErrors> {
+    use std::io::Read;
+    let fail = |kind: ErrorKind| ConfigErrors::one(ConfigError::new(kind).in_file(path.clone()));
+    let file = std::fs::File::open(path).map_err(|error| fail(ErrorKind::Io(error)))?;
+    let metadata = file
+        .metadata()
+        .map_err(|error| fail(ErrorKind::Io(error)))?;
+    if !metadata.is_file() {
+        return Err(fail(ErrorKind::Syntax("is not a regular file".to_owned())));
+    }
+    let mut bytes = Vec::new();
+    // Read one byte past the cap so a file that grew since `metadata` is still caught.
+    let limit = u64::try_from(max_size)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|error| fail(ErrorKind::Io(error)))?;
+    if bytes.len() > max_size {
+        return Err(fail(ErrorKind::Syntax(format!(
+            "is larger than the {max_size}-byte limit"
+        ))));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(fail(ErrorKind::Syntax("is empty".to_owned())));
+    }
+    Ok(bytes)
 }

@@ -30,20 +30,34 @@ impl Target {
     pub(crate) fn of(file: &Path) -> std::io::Result<Self> {
         let name = file
             .file_name()
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "config path has no file name"))?
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "config path has no file name",
+                )
+            })?
             .to_owned();
         let dir = match file.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let any_name = std::fs::symlink_metadata(file).is_ok_and(|meta| meta.file_type().is_symlink());
-        Ok(Self { dir, name, any_name })
+        let any_name =
+            std::fs::symlink_metadata(file).is_ok_and(|meta| meta.file_type().is_symlink());
+        Ok(Self {
+            dir,
+            name,
+            any_name,
+        })
     }
 
     /// Whether `event` means a write to the file finished.
     pub(crate) fn concerns(&self, event: &Event) -> bool {
         finished_write(&event.kind)
-            && (self.any_name || event.paths.iter().any(|path| path.file_name() == Some(self.name.as_os_str())))
+            && (self.any_name
+                || event
+                    .paths
+                    .iter()
+                    .any(|path| path.file_name() == Some(self.name.as_os_str())))
     }
 }
 
@@ -64,16 +78,22 @@ fn finished_write(kind: &EventKind) -> bool {
 }
 
 /// Starts watching `target`; `changed` runs on the watcher's thread for each relevant event.
-pub(crate) fn watch(target: Target, changed: impl Fn() + Send + 'static) -> notify::Result<FileWatcher> {
+pub(crate) fn watch(
+    target: Target,
+    changed: impl Fn() + Send + 'static,
+) -> notify::Result<FileWatcher> {
     let dir = target.dir.clone();
-    let mut watcher = notify::recommended_watcher(move |result: notify::Result<Event>| match result {
-        Ok(event) if target.concerns(&event) => {
-            tracing::debug!(kind = ?event.kind, paths = ?event.paths, "config file event");
-            changed();
-        }
-        Ok(event) => tracing::trace!(kind = ?event.kind, paths = ?event.paths, "ignored file event"),
-        Err(error) => tracing::warn!(%error, "config watcher error"),
-    })?;
+    let mut watcher =
+        notify::recommended_watcher(move |result: notify::Result<Event>| match result {
+            Ok(event) if target.concerns(&event) => {
+                tracing::debug!(kind = ?event.kind, paths = ?event.paths, "config file event");
+                changed();
+            }
+            Ok(event) => {
+                tracing::trace!(kind = ?event.kind, paths = ?event.paths, "ignored file event")
+            }
+            Err(error) => tracing::warn!(%error, "config watcher error"),
+        })?;
     watcher.watch(&dir, RecursiveMode::NonRecursive)?;
     Ok(FileWatcher { _watcher: watcher })
 }
@@ -88,24 +108,49 @@ mod tests {
     }
 
     fn target(any_name: bool) -> Target {
-        Target { dir: PathBuf::from("/etc/app"), name: OsString::from("app.env"), any_name }
+        Target {
+            dir: PathBuf::from("/etc/app"),
+            name: OsString::from("app.env"),
+            any_name,
+        }
     }
 
     #[test]
     fn finished_writes_to_the_file_count() {
         let target = target(false);
-        assert!(target.concerns(&event(EventKind::Access(AccessKind::Close(AccessMode::Write)), "/etc/app/app.env")));
-        assert!(target.concerns(&event(EventKind::Modify(ModifyKind::Name(RenameMode::To)), "/etc/app/app.env")));
-        assert!(target.concerns(&event(EventKind::Create(CreateKind::File), "/etc/app/app.env")));
+        assert!(target.concerns(&event(
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            "/etc/app/app.env"
+        )));
+        assert!(target.concerns(&event(
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            "/etc/app/app.env"
+        )));
+        assert!(target.concerns(&event(
+            EventKind::Create(CreateKind::File),
+            "/etc/app/app.env"
+        )));
     }
 
     #[test]
     fn reads_opens_and_other_files_do_not() {
         let target = target(false);
-        assert!(!target.concerns(&event(EventKind::Access(AccessKind::Close(AccessMode::Read)), "/etc/app/app.env")));
-        assert!(!target.concerns(&event(EventKind::Access(AccessKind::Open(AccessMode::Any)), "/etc/app/app.env")));
-        assert!(!target.concerns(&event(EventKind::Access(AccessKind::Close(AccessMode::Write)), "/etc/app/other.env")));
-        assert!(!target.concerns(&event(EventKind::Modify(ModifyKind::Name(RenameMode::From)), "/etc/app/app.env")));
+        assert!(!target.concerns(&event(
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            "/etc/app/app.env"
+        )));
+        assert!(!target.concerns(&event(
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            "/etc/app/app.env"
+        )));
+        assert!(!target.concerns(&event(
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            "/etc/app/other.env"
+        )));
+        assert!(!target.concerns(&event(
+            EventKind::Modify(ModifyKind::Name(RenameMode::From)),
+            "/etc/app/app.env"
+        )));
     }
 
     #[cfg(target_os = "linux")]
@@ -118,7 +163,13 @@ mod tests {
     #[test]
     fn symlinked_files_count_any_finished_change_in_the_directory() {
         let target = target(true);
-        assert!(target.concerns(&event(EventKind::Modify(ModifyKind::Name(RenameMode::To)), "/etc/app/..data")));
-        assert!(!target.concerns(&event(EventKind::Access(AccessKind::Open(AccessMode::Any)), "/etc/app/..data")));
+        assert!(target.concerns(&event(
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            "/etc/app/..data"
+        )));
+        assert!(!target.concerns(&event(
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            "/etc/app/..data"
+        )));
     }
 }
