@@ -192,6 +192,24 @@ impl History {
         ring.records.push_back(record);
     }
 
+    /// Records a finished attempt: pushes it, or, when `apply` already pushed it so that
+    /// subscribers could report into it, sets its final duration.
+    pub(crate) fn finish(&self, record: ReloadRecord) {
+        {
+            let mut ring = self.lock();
+            if let Some(kept) = ring
+                .records
+                .iter_mut()
+                .rev()
+                .find(|kept| kept.attempt == record.attempt)
+            {
+                kept.duration = record.duration;
+                return;
+            }
+        }
+        self.push(record);
+    }
+
     /// Sets one subscriber's result in the record of `attempt`, if it is still kept.
     pub(crate) fn set_subscriber(
         &self,

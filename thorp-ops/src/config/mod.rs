@@ -11,18 +11,25 @@ use std::sync::Arc;
 mod error;
 mod history;
 mod load;
+mod reload;
 mod schema;
 mod store;
+mod subscribe;
 mod value;
 mod values;
 mod watch;
 
 pub use error::{ConfigError, ConfigErrors, ErrorKind};
+pub use history::{
+    Outcome, RecordedError, ReloadRecord, ReloadStats, SubscriberRecord, SubscriberResult, Trigger,
+};
 #[doc(hidden)]
 pub use load::Loader;
 pub use load::{ConfigWarning, Loaded, RawEntries, RawValue, Rejection, from_bytes, from_entries};
+pub use reload::{HotReload, ReloadHandle, ReloadOptions};
 pub use schema::{Component, KeySpec, Schema};
 pub use store::{ReadHandle, Section, Snapshot, Store};
+pub use subscribe::{BoxError, Update};
 pub use value::{ConfigValue, ValueError, format_duration, parse_duration};
 pub use values::{Change, Origin, Setting, Values};
 
