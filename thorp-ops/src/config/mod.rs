@@ -15,6 +15,7 @@ mod reload;
 mod schema;
 mod store;
 mod subscribe;
+mod template;
 mod value;
 mod values;
 mod watch;
@@ -30,6 +31,7 @@ pub use reload::{HotReload, ReloadHandle, ReloadOptions};
 pub use schema::{Component, KeySpec, Schema};
 pub use store::{ReadHandle, Section, Snapshot, Store};
 pub use subscribe::{BoxError, Update};
+pub use template::{schema_json, template};
 pub use value::{ConfigValue, ValueError, format_duration, parse_duration};
 pub use values::{Change, Origin, Setting, Values};
 
