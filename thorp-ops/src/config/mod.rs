@@ -1,6 +1,6 @@
 //! Typed, validated, hot-reloadable configuration.
 //!
-//! A config is a struct deriving [`HotConfig`](crate::HotConfig). Loading a file types every
+//! A config is a struct deriving [`HotConfig`]. Loading a file types every
 //! key, checks every rule and reports every problem at once; the [`Store`] holds the current
 //! snapshot for lock-free reads.
 
