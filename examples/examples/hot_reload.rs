@@ -7,6 +7,12 @@
 //! `{"event":"rejected","errors":[{"line":L,"key":"K","message":"..."}]}`. A bad file at start
 //! prints every error and exits 1; Ctrl-C ends it cleanly. `--once` exits after loading.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line program: stdout and stderr are its interface"
+)]
+
 use serde_json::json;
 use std::process::ExitCode;
 use thorp_examples::seed::SeedConfig;

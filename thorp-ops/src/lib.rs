@@ -58,7 +58,10 @@
 
 #![forbid(unsafe_code)]
 
-#[allow(unused_extern_crates, reason = "lets code generated inside this crate name `::thorp_ops`")]
+#[allow(
+    unused_extern_crates,
+    reason = "lets code generated inside this crate name `::thorp_ops`"
+)]
 extern crate self as thorp_ops;
 
 pub mod config;
@@ -72,7 +75,7 @@ pub mod __private;
 
 #[doc(inline)]
 pub use config::HotConfig;
-#[cfg(feature = "derive")]
-pub use thorp_ops_derive::HotConfig;
 #[doc(inline)]
 pub use secret::Secret;
+#[cfg(feature = "derive")]
+pub use thorp_ops_derive::HotConfig;
