@@ -66,6 +66,8 @@ extern crate self as thorp_ops;
 
 pub mod config;
 pub mod envfile;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod secret;
 pub mod time;
 

@@ -18,6 +18,7 @@ mod subscribe;
 mod template;
 mod value;
 mod values;
+mod view;
 mod watch;
 
 pub use error::{ConfigError, ConfigErrors, ErrorKind};
@@ -34,6 +35,7 @@ pub use subscribe::{BoxError, Update};
 pub use template::{schema_json, template};
 pub use value::{ConfigValue, ValueError, format_duration, parse_duration};
 pub use values::{Change, Origin, Setting, Values};
+pub use view::{ConfigSource, ConfigView, ShownValue};
 
 /// A config struct: its schema and how to load it. Derive it with `#[derive(HotConfig)]`.
 ///
