@@ -2,6 +2,7 @@
 //! by reload events, and reader threads that time every `store().load()`.
 #![allow(
     dead_code,
+    unused_imports,
     unreachable_pub,
     reason = "each test binary compiles this module and uses only part of it"
 )]
@@ -184,6 +185,23 @@ pub async fn assert_quiet(events: &mut broadcast::Receiver<ReloadRecord>, window
     if let Ok(received) = tokio::time::timeout(window, events.recv()).await {
         panic!("expected no reload attempt, got {received:#?}");
     }
+}
+
+/// Takes the reload records that arrive until none has for `window` (a bounded wait, to let
+/// reloads caused by a preparation step finish before the step under test).
+pub async fn settle(
+    events: &mut broadcast::Receiver<ReloadRecord>,
+    window: Duration,
+) -> Vec<ReloadRecord> {
+    let mut records = Vec::new();
+    while let Ok(received) = tokio::time::timeout(window, events.recv()).await {
+        match received {
+            Ok(record) => records.push(record),
+            Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => panic!("reload events closed"),
+        }
+    }
+    records
 }
 
 /// Polls `done` every few milliseconds until it holds, failing the test after [`WAIT`]. For
