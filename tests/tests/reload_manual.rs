@@ -138,3 +138,26 @@ async fn sighup_reloads_when_switched_on() {
     assert_eq!(record.trigger, Trigger::Signal);
     assert_eq!(config.store().load().detection.min_edge_score, 66);
 }
+
+/// A token rotated inside a URL that is shown redacted is still a change, and is applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_token_in_a_redacted_url_is_applied() {
+    let with_token = |token: &str| {
+        format!(
+            "{}PUBLIC_RPC_URL=https://api.example.com/?token={token}\n",
+            support::seed_file(60)
+        )
+    };
+    let dir = ConfigDir::new(&with_token("one"));
+    let config = dir.start(support::options().watch(false)).await;
+    dir.write(with_token("two"));
+    let record = config.reload().await;
+    assert_eq!(record.outcome, Outcome::Applied, "{record:#?}");
+    assert_eq!(support::changed_keys(&record), ["PUBLIC_RPC_URL"]);
+    assert!(record.changes[0].secret);
+    let public = config.store().load().rpc.public_url.clone();
+    assert_eq!(
+        public.map(String::from).as_deref(),
+        Some("https://api.example.com/?token=two")
+    );
+}
