@@ -3,6 +3,12 @@
 //! `cargo run -p thorp-examples --example hot_reload -- PATH`; a bad file prints every error
 //! and exits 1.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line program: its output is the effective config and its errors"
+)]
+
 use std::process::ExitCode;
 use thorp_examples::seed::SeedConfig;
 

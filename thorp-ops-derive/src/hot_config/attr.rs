@@ -176,7 +176,7 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
                 }
             // range = 0..=100 | range = 1.. | range = ..=10 | range = "1s"..="1m"
             } else if meta.path.is_ident(RANGE) {
-                let expr: Expr = meta.value()?.parse()?;
+                let expr = ungroup(meta.value()?.parse()?);
                 let Expr::Range(range) = &expr else {
                     errors.spanned(&expr, "`range` takes an inclusive range, like `range = 0..=100`, `range = 1..` or `range = ..=10`");
                     return Ok(());
@@ -368,7 +368,7 @@ fn string(
     errors: &mut Errors,
 ) -> syn::Result<Option<LitStr>> {
     let expr: Expr = meta.value()?.parse()?;
-    match expr {
+    match ungroup(expr) {
         Expr::Lit(ExprLit {
             lit: Lit::Str(text),
             ..
@@ -392,6 +392,15 @@ fn string(
     }
 }
 
+/// The expression inside invisible groups, which is how `macro_rules!` passes a `$x:literal`
+/// or `$x:expr` to a derive.
+fn ungroup(expr: Expr) -> Expr {
+    match expr {
+        Expr::Group(group) => ungroup(*group.expr),
+        other => other,
+    }
+}
+
 fn literal(
     meta: &ParseNestedMeta<'_>,
     name: &str,
@@ -408,8 +417,14 @@ fn literal_expr(expr: &Expr, name: &str, errors: &mut Errors) -> Option<Sp<Liter
         Expr::Lit(ExprLit { lit, .. }) => match lit {
             Lit::Int(int) => match int.base10_parse() {
                 Ok(value) => Literal::Int(value),
-                Err(error) => {
-                    errors.push(error);
+                Err(_) => {
+                    errors.spanned(
+                        int,
+                        format!(
+                            "`{name}`: {int} is too large; the derive reads numbers up to {}",
+                            i128::MAX
+                        ),
+                    );
                     return None;
                 }
             },

@@ -109,12 +109,13 @@ impl ConfigError {
         self
     }
 
-    /// Sets the value as shown: quoted, or redacted when `secret`.
+    /// Sets the value as shown: quoted, or redacted when `secret`; a URL's password and
+    /// API-key-like query parameters are redacted either way.
     pub fn with_value(mut self, value: &str, secret: bool) -> Self {
         self.value = Some(if secret {
             crate::secret::REDACTED.to_owned()
         } else {
-            format!("{value:?}")
+            format!("{:?}", super::values::show(value, false))
         });
         self
     }
@@ -251,6 +252,20 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "HELIUS_RPC_URL: [redacted] is not a URL (expected a URL)"
+        );
+    }
+
+    #[test]
+    fn url_credentials_are_redacted_in_display() {
+        let error = ConfigError::new(ErrorKind::Invalid {
+            message: "has scheme ftp".into(),
+            expected: "an absolute URL with scheme https".into(),
+        })
+        .with_key("PUBLIC_RPC_URL")
+        .with_value("ftp://u:pw@h.example/?api-key=hunter2&cluster=main", false);
+        assert_eq!(
+            error.value.as_deref(),
+            Some(r#""ftp://u:[redacted]@h.example/?api-key=[redacted]&cluster=main""#)
         );
     }
 

@@ -154,10 +154,10 @@ impl Values {
                     }
                 }
                 std::cmp::Ordering::Equal => {
-                    if let (Some((key, was)), Some((_, now))) = (old.next(), new.next()) {
-                        if was.value != now.value {
-                            changes.push(Change::between(key, Some(was), Some(now)));
-                        }
+                    if let (Some((key, was)), Some((_, now))) = (old.next(), new.next())
+                        && was.value != now.value
+                    {
+                        changes.push(Change::between(key, Some(was), Some(now)));
                     }
                 }
             }
