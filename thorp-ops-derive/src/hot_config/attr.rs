@@ -482,3 +482,40 @@ impl SpanOfIdent for Path {
             .map_or_else(|| syn::spanned::Spanned::span(self), syn::Ident::span)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_misspellings_get_a_suggestion() {
+        assert_eq!(closest("compnent", STRUCT_ATTRS), Some(COMPONENT));
+        assert_eq!(closest("dafault", FIELD_ATTRS), Some(DEFAULT));
+        assert_eq!(closest("sekret", FIELD_ATTRS), Some(SECRET));
+        assert_eq!(closest("nonempty", FIELD_ATTRS), Some(NON_EMPTY));
+        assert_eq!(closest("serialize", FIELD_ATTRS), None);
+    }
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("key", "key"), 0);
+        assert_eq!(edit_distance("ky", "key"), 1);
+        assert_eq!(edit_distance("kye", "key"), 2);
+        assert_eq!(edit_distance("", "url"), 3);
+    }
+
+    #[test]
+    fn every_field_attribute_is_recorded_with_its_name() {
+        let field: syn::Field = syn::parse_quote! {
+            #[hot_config(key = "A", min = 1, unknown = 2, max = 3)]
+            a: u8
+        };
+        let mut errors = Errors::new();
+        let attrs = field_attrs(&field.attrs, &mut errors);
+        // The unknown name is reported and skipped; `max` after it is still read.
+        assert!(errors.finish().is_err());
+        let written: Vec<_> = attrs.written.iter().map(|name| name.value).collect();
+        assert_eq!(written, [KEY, MIN, MAX]);
+        assert!(attrs.max.is_some());
+    }
+}

@@ -3,7 +3,7 @@
 //! Every rule is checked and every failure recorded with the span of the token at fault; the
 //! result is a model that codegen can turn into code without any failure path of its own.
 
-use super::attr::{Literal, SCREAMING_SNAKE_CASE};
+use super::attr::{FieldAttrs, Literal, SCREAMING_SNAKE_CASE};
 use super::model::{Field, LeafKind, Model, type_name};
 use crate::errors::Errors;
 use crate::spanned::Sp;
@@ -305,16 +305,19 @@ fn check_field(model: &Model, field: &Field, errors: &mut Errors) -> Option<Role
         }
         Some(default) => match default_text(default, field, errors) {
             Some(text) => {
-                if !check_default_in_bounds(
+                let in_bounds = check_default_in_bounds(
                     &text,
                     default.span,
                     kind,
                     min.as_ref(),
                     max.as_ref(),
                     errors,
-                ) {
-                    ok = false;
-                }
+                );
+                let schemes = url.as_deref().unwrap_or_default();
+                let allowed = check_default_schemes(&text, default.span, schemes, errors);
+                let filled =
+                    check_default_not_empty(&text, default.span, shape.list, attrs, errors);
+                ok &= in_bounds && allowed && filled;
                 Some(text)
             }
             None => {
@@ -578,6 +581,59 @@ fn literal_text(literal: &Literal) -> String {
     }
 }
 
+/// Whether each URL of the default has a scheme `url(scheme = ...)` allows; reports it if not.
+fn check_default_schemes(text: &str, span: Span, schemes: &[String], errors: &mut Errors) -> bool {
+    if schemes.is_empty() {
+        return true;
+    }
+    for item in text
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
+        let scheme = item.split_once("://").map_or(item, |(scheme, _)| scheme);
+        if !schemes
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(scheme))
+        {
+            errors.at(
+                span,
+                format!(
+                    "`default` has scheme `{scheme}`, which `url` does not allow (only {}): \
+                     change the default or add `scheme = \"{scheme}\"`",
+                    schemes.join(", ")
+                ),
+            );
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether a `non_empty` field's default has something in it; reports it if not.
+fn check_default_not_empty(
+    text: &str,
+    span: Span,
+    list: bool,
+    attrs: &FieldAttrs,
+    errors: &mut Errors,
+) -> bool {
+    let filled = if list {
+        text.split(',').any(|item| !item.trim().is_empty())
+    } else {
+        !text.trim().is_empty()
+    };
+    if attrs.non_empty.is_none() || filled {
+        return true;
+    }
+    errors.at(
+        span,
+        "`default` is empty, but the field is `non_empty`: give a default value, or remove \
+         `default` to make the key required",
+    );
+    false
+}
+
 /// Whether the default (each item of a list default) is within the bounds; reports it if not.
 fn check_default_in_bounds(
     text: &str,
@@ -649,4 +705,72 @@ pub(crate) fn parse_duration_nanos(text: &str) -> Option<u128> {
         total = total.checked_add(number.checked_mul(scale)?)?;
     }
     u64::try_from(total / 1_000_000_000).ok().map(|_| total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_env_reader() {
+        for key in ["RPC_URL", "_X", "a1", "MIN_EDGE_SCORE"] {
+            assert!(valid_key(key), "{key}");
+        }
+        for key in ["", "1X", "RPC-URL", "RPC.URL", "RPC URL", "É"] {
+            assert!(!valid_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn invalid_keys_get_a_suggestion_when_one_exists() {
+        assert!(invalid_key_message("rpc-url").ends_with("like `RPC_URL`"));
+        assert!(invalid_key_message("1X").ends_with("like `_1X`"));
+        assert!(!invalid_key_message("").contains("like"));
+    }
+
+    #[test]
+    fn scheme_messages_strip_the_separator() {
+        assert!(invalid_scheme_message("https://").contains("`scheme = \"https\"`"));
+        assert!(invalid_scheme_message("1x").contains("a letter followed by"));
+    }
+
+    #[test]
+    fn durations_match_the_runtime_grammar() {
+        assert_eq!(parse_duration_nanos("250ms"), Some(250_000_000));
+        assert_eq!(parse_duration_nanos("1m30s"), Some(90_000_000_000));
+        assert_eq!(parse_duration_nanos("10us"), Some(10_000));
+        for bad in [
+            "",
+            "500",
+            "ms",
+            "1x",
+            "-1s",
+            "1.5s",
+            "99999999999999999999h",
+        ] {
+            assert_eq!(parse_duration_nanos(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn literals_are_read_in_the_fields_terms() {
+        let u8_kind = LeafKind::Int {
+            signed: false,
+            bits: 8,
+        };
+        assert!(parse_literal_as(&Literal::Int(255), u8_kind, "u8").is_ok());
+        let error = parse_literal_as(&Literal::Int(256), u8_kind, "u8").err();
+        assert_eq!(
+            error.as_deref(),
+            Some("256 does not fit in `u8`, which holds 0..=255")
+        );
+        let i128_kind = LeafKind::Int {
+            signed: true,
+            bits: 128,
+        };
+        assert!(parse_literal_as(&Literal::Int(i128::MIN), i128_kind, "i128").is_ok());
+        let seconds = parse_literal_as(&Literal::Str("2s".into()), LeafKind::Duration, "Duration");
+        assert!(matches!(seconds, Ok((BoundValue::Nanos(2_000_000_000), _))));
+        assert!(parse_literal_as(&Literal::Int(5), LeafKind::Duration, "Duration").is_err());
+    }
 }

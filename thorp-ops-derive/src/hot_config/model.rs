@@ -274,3 +274,32 @@ pub(crate) fn type_name(ty: &Type) -> String {
     }
     out.replace(",", ", ").replace(",  ", ", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_read_as_written() {
+        let ty: Type = syn::parse_quote!(Option<Secret<Vec<url::Url>>>);
+        assert_eq!(type_name(&ty), "Option<Secret<Vec<url::Url>>>");
+        let ty: Type = syn::parse_quote!(std::collections::HashMap<String, u8>);
+        assert_eq!(type_name(&ty), "std::collections::HashMap<String, u8>");
+    }
+
+    #[test]
+    fn wrappers_are_peeled_in_order() {
+        let shape = Shape::of(&syn::parse_quote!(Option<Secret<Vec<u16>>>));
+        assert!(shape.optional && shape.secret && shape.list);
+        assert!(
+            shape.kind
+                == LeafKind::Int {
+                    signed: false,
+                    bits: 16
+                }
+        );
+        // Out of order, `Vec<Option<_>>` is a list of an unknown type.
+        let shape = Shape::of(&syn::parse_quote!(Vec<Option<u16>>));
+        assert!(shape.list && !shape.optional && shape.kind == LeafKind::Other);
+    }
+}
