@@ -12,6 +12,9 @@
     reason = "a test helper fails the test loudly at the first broken step"
 )]
 
+mod loading;
+pub use loading::*;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
