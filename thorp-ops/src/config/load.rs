@@ -361,6 +361,87 @@ fn syntax_error(error: envfile::ParseError) -> ConfigError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{HotConfig, Secret};
+    use proptest::prelude::*;
+    use std::time::Duration;
+    use url::Url;
+
+    /// A schema touching every kind of rule, for the property tests.
+    #[derive(HotConfig, Debug)]
+    #[hot_config(component = "probe", prefix = "P_")]
+    struct Probe {
+        #[hot_config(key = "P_URL", url(scheme = "https"), secret)]
+        url: Secret<Url>,
+        #[hot_config(key = "P_TIMEOUT", range = "1ms"..="1m", default = "2s")]
+        timeout: Duration,
+        #[hot_config(key = "P_SCORE", range = 0..=100, default = 60)]
+        score: u8,
+        #[hot_config(key = "P_RATE", min = 0.0, max = 1.0)]
+        rate: Option<f64>,
+        #[hot_config(key = "P_FLAG", default = false)]
+        flag: bool,
+        #[hot_config(key = "P_HOSTS", non_empty, default = "a,b")]
+        hosts: Vec<String>,
+    }
+
+    proptest! {
+        #[test]
+        fn loading_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = from_bytes::<Probe>(&bytes, None, &ParseOptions::new().without_env());
+        }
+
+        #[test]
+        fn loading_never_panics_on_arbitrary_values(
+            url in ".{0,40}", timeout in ".{0,12}", score in ".{0,6}", rate in ".{0,8}", hosts in ".{0,20}",
+        ) {
+            let text = crate::envfile::write_entries([
+                ("P_URL", url.as_str()), ("P_TIMEOUT", &timeout), ("P_SCORE", &score), ("P_RATE", &rate), ("P_HOSTS", &hosts),
+            ]);
+            if let Ok(text) = text
+                && let Err(errors) = from_bytes::<Probe>(text.as_bytes(), None, &ParseOptions::new().without_env())
+                && url.len() > 3
+            {
+                // A secret never shows, however it fails.
+                prop_assert!(!errors.to_string().contains(&url));
+            }
+        }
+
+        #[test]
+        fn written_valid_values_load_back_to_themselves(score in 0_u8..=100, millis in 1_u64..60_000, flag: bool) {
+            let timeout = crate::config::format_duration(Duration::from_millis(millis));
+            let text = crate::envfile::write_entries([
+                ("P_URL", "https://rpc.example.com/?api-key=k"),
+                ("P_TIMEOUT", timeout.as_str()),
+                ("P_SCORE", &score.to_string()),
+                ("P_FLAG", &flag.to_string()),
+            ]).map_err(|error| TestCaseError::fail(error.to_string()))?;
+            let loaded = from_bytes::<Probe>(text.as_bytes(), None, &ParseOptions::new().without_env())
+                .map_err(|errors| TestCaseError::fail(errors.to_string()))?;
+            prop_assert_eq!(loaded.config.score, score);
+            prop_assert_eq!(loaded.config.timeout, Duration::from_millis(millis));
+            prop_assert_eq!(loaded.config.flag, flag);
+            prop_assert_eq!(loaded.config.hosts, ["a", "b"]);
+            prop_assert_eq!(loaded.config.rate, None);
+            prop_assert_eq!(loaded.config.url.expose().host_str(), Some("rpc.example.com"));
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_in_line_order() {
+        let text = "P_SCORE=101\nP_RATE=2\nP_TIMEOUT=soon\n";
+        let errors = from_bytes::<Probe>(text.as_bytes(), None, &ParseOptions::new().without_env())
+            .err()
+            .map(|errors| errors.to_string());
+        assert_eq!(
+            errors.as_deref(),
+            Some(
+                "P_URL: is required but not set\n\
+                 1: P_SCORE: \"101\" is above the maximum (expected 0..=100)\n\
+                 2: P_RATE: \"2\" is above the maximum (expected 0..=1)\n\
+                 3: P_TIMEOUT: \"soon\" is not a duration (expected 1ms..=1m)"
+            )
+        );
+    }
 
     #[test]
     fn syntax_errors_show_position_and_key_once() {

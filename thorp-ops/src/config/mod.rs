@@ -1,6 +1,6 @@
 //! Typed, validated, hot-reloadable configuration.
 //!
-//! A config is a struct deriving [`HotConfig`](crate::HotConfig). Loading a file types every
+//! A config is a struct deriving [`HotConfig`]. Loading a file types every
 //! key, checks every rule and reports every problem at once; the [`Store`] holds the current
 //! snapshot for lock-free reads.
 
@@ -15,8 +15,10 @@ mod reload;
 mod schema;
 mod store;
 mod subscribe;
+mod template;
 mod value;
 mod values;
+mod view;
 mod watch;
 
 pub use error::{ConfigError, ConfigErrors, ErrorKind};
@@ -30,10 +32,43 @@ pub use reload::{HotReload, ReloadHandle, ReloadOptions};
 pub use schema::{Component, KeySpec, Schema};
 pub use store::{ReadHandle, Section, Snapshot, Store};
 pub use subscribe::{BoxError, Update};
+pub use template::{schema_json, template};
 pub use value::{ConfigValue, ValueError, format_duration, parse_duration};
 pub use values::{Change, Origin, Setting, Values};
+pub use view::{ConfigSource, ConfigView, ShownValue};
 
 /// A config struct: its schema and how to load it. Derive it with `#[derive(HotConfig)]`.
+///
+/// # Attributes
+///
+/// On the struct, `#[hot_config(...)]` takes:
+///
+/// | attribute | meaning |
+/// |---|---|
+/// | `component = "rpcPool"` | the component these keys configure (names subscribers, routes changes) |
+/// | `prefix = "RPC_"` | repeatable; changed keys with this prefix concern the component |
+/// | `key_prefix = "RPC_"` | fields without `key` get `RPC_` + their name in upper case |
+/// | `rename_all = "SCREAMING_SNAKE_CASE"` | fields without `key` get their name in upper case |
+/// | `validate = path::to::check` | `fn(&Self) -> Result<(), Rejection>` for rules across fields |
+/// | `crate = "path::to::thorp_ops"` | where the crate is, when it is re-exported |
+///
+/// On a field:
+///
+/// | attribute | meaning |
+/// |---|---|
+/// | `key = "RPC_DEFAULT_TIMEOUT_MS"` | the key in the file |
+/// | `default = 2000` | used when the key is not set; checked against the type and bounds at compile time |
+/// | `min = 100`, `max = 60_000`, `range = 100..=60_000` | inclusive bounds on numbers and `Duration`s (`range = "1ms"..="1m"`) |
+/// | `url`, `url(scheme = "https", scheme = "http")` | a `Url` with a host, and optionally one of these schemes |
+/// | `non_empty` | a `String` or `Vec` that may not be empty |
+/// | `secret` | the value is redacted everywhere; the field must be a [`Secret`](crate::Secret) |
+/// | `flatten` | the field is another `HotConfig` struct whose keys join this one's |
+///
+/// A field is required unless it is an `Option` or has a default. Its type is read through
+/// `Option<...>`, `Secret<...>` and `Vec<...>` (a comma-separated list), in that order, down to
+/// a type that implements [`ConfigValue`] (numbers, `bool`, `String`, `Url`, `Duration`) or
+/// else `FromStr` (enums, addresses, paths). Mistakes in the attributes are compile errors
+/// pointing at the attribute; every mistake in a struct is reported at once.
 ///
 /// ```
 /// use thorp_ops::HotConfig;
