@@ -201,8 +201,8 @@ struct Texts {
 
 #[test]
 fn strings_are_taken_as_written() {
-    let texts = load::<Texts>("NAME=a b=c #d").config;
-    assert_eq!(texts.name, "a b=c #d");
+    let texts = load::<Texts>("NAME=a b=c#d").config;
+    assert_eq!(texts.name, "a b=c#d");
     assert_eq!(texts.node, "node-1");
 }
 

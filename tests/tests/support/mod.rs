@@ -21,7 +21,7 @@ pub(crate) fn entries(items: &[(&str, &str, u32)]) -> RawEntries {
         .collect()
 }
 
-/// Loads `text` (simple `KEY=VALUE` lines) into `T`, panicking with every error on failure.
+/// Loads `.env` text into `T`, panicking with every error on failure.
 pub(crate) fn load<T: HotConfig>(text: &str) -> Loaded<T> {
     match load_str::<T>(text) {
         Ok(loaded) => loaded,

@@ -8,6 +8,7 @@ use super::error::{ConfigError, ConfigErrors, ErrorKind};
 use super::schema::{KeySpec, Schema};
 use super::value::ValueError;
 use super::values::{Origin, Setting, Values, key_looks_secret};
+use crate::envfile::{self, ParseOptions};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -303,32 +304,152 @@ fn declared_by(schema: &Schema, key: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Sets `file` on every error; used by file-based loading.
-#[allow(
-    dead_code,
-    reason = "file-based loading (reload and watch) calls it; until it lands nothing does"
-)]
-pub(crate) fn locate(errors: ConfigErrors, file: Option<&Arc<Path>>) -> ConfigErrors {
-    match file {
+/// Loads `T` from the bytes of a `.env` file, keeping the effective values and all warnings.
+/// `source` names the file in errors.
+pub fn from_bytes<T: crate::HotConfig>(
+    bytes: &[u8],
+    source: Option<&Arc<Path>>,
+    options: &ParseOptions<'_>,
+) -> Result<Loaded<T>, ConfigErrors> {
+    let locate = |errors: ConfigErrors| match source {
         Some(file) => errors.in_file(file),
         None => errors,
-    }
+    };
+    let (entries, mut file_warnings) = read_entries(bytes, options).map_err(locate)?;
+    let mut loaded = from_entries::<T>(&entries).map_err(locate)?;
+    file_warnings.append(&mut loaded.warnings);
+    loaded.warnings = file_warnings;
+    Ok(loaded)
 }
 
-// Stand-in until the `.env` reader lands: `KEY=VALUE` lines only.
-pub(crate) fn naive_entries(text: &str) -> RawEntries {
-    let mut entries = RawEntries::new();
-    for (index, line) in text.lines().enumerate() {
-        if let Some((key, value)) = line.split_once('=') {
-            let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            entries.insert(
-                key.trim().to_owned(),
+/// Reads `.env` bytes into entries by key, with the reader's warnings.
+pub(crate) fn read_entries(
+    bytes: &[u8],
+    options: &ParseOptions<'_>,
+) -> Result<(RawEntries, Vec<ConfigWarning>), ConfigErrors> {
+    let file = envfile::parse_bytes(bytes, options)
+        .map_err(|errors| ConfigErrors::new(errors.into_iter().map(syntax_error).collect()))?;
+    let warnings = file
+        .warnings()
+        .iter()
+        .map(|warning| ConfigWarning::File(warning.to_string()))
+        .collect();
+    let entries = file
+        .into_entries()
+        .into_iter()
+        .map(|entry| {
+            (
+                entry.key,
                 RawValue {
-                    value: value.trim().to_owned(),
-                    line,
+                    value: entry.value,
+                    line: entry.line,
                 },
-            );
+            )
+        })
+        .collect();
+    Ok((entries, warnings))
+}
+
+fn syntax_error(error: envfile::ParseError) -> ConfigError {
+    let message = error.to_string();
+    // The reader's messages start with their position; ours carries it in fields instead, so
+    // the display reads `app.env:7:3: expected KEY=VALUE` like every other config error.
+    let message = match (error.line(), message.split_once(": ")) {
+        (Some(_), Some((position, rest))) if position.starts_with("line ") => rest.to_owned(),
+        _ => message,
+    };
+    let mut out = ConfigError::new(ErrorKind::Syntax(message));
+    if let Some(line) = error.line() {
+        out = out.at(line, error.column());
+    }
+    if let Some(key) = error.key() {
+        out = out.with_key(key);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{HotConfig, Secret};
+    use proptest::prelude::*;
+    use std::time::Duration;
+    use url::Url;
+
+    /// A schema touching every kind of rule, for the property tests.
+    #[derive(HotConfig, Debug)]
+    #[hot_config(component = "probe", prefix = "P_")]
+    struct Probe {
+        #[hot_config(key = "P_URL", url(scheme = "https"), secret)]
+        url: Secret<Url>,
+        #[hot_config(key = "P_TIMEOUT", range = "1ms"..="1m", default = "2s")]
+        timeout: Duration,
+        #[hot_config(key = "P_SCORE", range = 0..=100, default = 60)]
+        score: u8,
+        #[hot_config(key = "P_RATE", min = 0.0, max = 1.0)]
+        rate: Option<f64>,
+        #[hot_config(key = "P_FLAG", default = false)]
+        flag: bool,
+        #[hot_config(key = "P_HOSTS", non_empty, default = "a,b")]
+        hosts: Vec<String>,
+    }
+
+    proptest! {
+        #[test]
+        fn loading_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = from_bytes::<Probe>(&bytes, None, &ParseOptions::new().without_env());
+        }
+
+        #[test]
+        fn loading_never_panics_on_arbitrary_values(
+            url in ".{0,40}", timeout in ".{0,12}", score in ".{0,6}", rate in ".{0,8}", hosts in ".{0,20}",
+        ) {
+            let text = crate::envfile::write_entries([
+                ("P_URL", url.as_str()), ("P_TIMEOUT", &timeout), ("P_SCORE", &score), ("P_RATE", &rate), ("P_HOSTS", &hosts),
+            ]);
+            if let Ok(text) = text
+                && let Err(errors) = from_bytes::<Probe>(text.as_bytes(), None, &ParseOptions::new().without_env())
+                && url.len() > 3
+            {
+                // A secret never shows, however it fails.
+                prop_assert!(!errors.to_string().contains(&url));
+            }
+        }
+
+        #[test]
+        fn written_valid_values_load_back_to_themselves(score in 0_u8..=100, millis in 1_u64..60_000, flag: bool) {
+            let timeout = crate::config::format_duration(Duration::from_millis(millis));
+            let text = crate::envfile::write_entries([
+                ("P_URL", "https://rpc.example.com/?api-key=k"),
+                ("P_TIMEOUT", timeout.as_str()),
+                ("P_SCORE", &score.to_string()),
+                ("P_FLAG", &flag.to_string()),
+            ]).map_err(|error| TestCaseError::fail(error.to_string()))?;
+            let loaded = from_bytes::<Probe>(text.as_bytes(), None, &ParseOptions::new().without_env())
+                .map_err(|errors| TestCaseError::fail(errors.to_string()))?;
+            prop_assert_eq!(loaded.config.score, score);
+            prop_assert_eq!(loaded.config.timeout, Duration::from_millis(millis));
+            prop_assert_eq!(loaded.config.flag, flag);
+            prop_assert_eq!(loaded.config.hosts, ["a", "b"]);
+            prop_assert_eq!(loaded.config.rate, None);
+            prop_assert_eq!(loaded.config.url.expose().host_str(), Some("rpc.example.com"));
         }
     }
-    entries
+
+    #[test]
+    fn every_problem_is_reported_at_once_in_line_order() {
+        let text = "P_SCORE=101\nP_RATE=2\nP_TIMEOUT=soon\n";
+        let errors = from_bytes::<Probe>(text.as_bytes(), None, &ParseOptions::new().without_env())
+            .err()
+            .map(|errors| errors.to_string());
+        assert_eq!(
+            errors.as_deref(),
+            Some(
+                "P_URL: is required but not set\n\
+                 1: P_SCORE: \"101\" is above the maximum (expected 0..=100)\n\
+                 2: P_RATE: \"2\" is above the maximum (expected 0..=1)\n\
+                 3: P_TIMEOUT: \"soon\" is not a duration (expected 1ms..=1m)"
+            )
+        );
+    }
 }

@@ -253,4 +253,78 @@ mod tests {
         assert_eq!(handle.load().low, 3);
         assert_eq!(*high.load(), 4);
     }
+
+    #[derive(Debug)]
+    struct Spread {
+        low: u64,
+        high: u64,
+        sum: u64,
+    }
+
+    #[test]
+    fn readers_never_see_a_torn_snapshot_while_a_writer_publishes() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        const PUBLISHES: u64 = 100_000;
+        let store = Store::new(
+            Spread {
+                low: 0,
+                high: 1,
+                sum: 1,
+            },
+            Values::default(),
+            None,
+        );
+        let done = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..3)
+            .map(|reader| {
+                let store = store.clone();
+                let done = done.clone();
+                std::thread::spawn(move || {
+                    let mut handle = store.handle();
+                    let (mut reads, mut last_version) = (0_u64, 0);
+                    while !done.load(Ordering::Acquire) {
+                        // Alternate plain loads and the cached handle: both must be whole.
+                        let snapshot = if reads % 2 == 0 {
+                            store.snapshot()
+                        } else {
+                            handle.load().clone()
+                        };
+                        assert_eq!(
+                            snapshot.high,
+                            snapshot.low + 1,
+                            "reader {reader} saw a torn snapshot"
+                        );
+                        assert_eq!(snapshot.sum, snapshot.low + snapshot.high);
+                        assert_eq!(snapshot.version(), snapshot.low + 1);
+                        assert!(
+                            snapshot.version() >= last_version,
+                            "versions went backwards"
+                        );
+                        last_version = snapshot.version();
+                        reads += 1;
+                    }
+                    reads
+                })
+            })
+            .collect();
+        for low in 1..=PUBLISHES {
+            store.publish(
+                Spread {
+                    low,
+                    high: low + 1,
+                    sum: 2 * low + 1,
+                },
+                Values::default(),
+                None,
+            );
+        }
+        done.store(true, Ordering::Release);
+        for reader in readers {
+            let reads = reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            assert!(reads > 0);
+        }
+        assert_eq!(store.load().version(), PUBLISHES + 1);
+    }
 }
