@@ -624,6 +624,31 @@ SHUTDOWN_TIMEOUT_MS=1e3";
 }
 
 #[test]
+fn errors_name_the_file_they_were_found_in() {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(error) => panic!("temp dir: {error}"),
+    };
+    let path = dir.path().join("trading.env");
+    let text =
+        "# trading node\n\nRPC_WEIGHT=0.5\n\n# timeouts\n\nRPC_DEFAULT_TIMEOUT_MS=not_a_number\n";
+    if let Err(error) = std::fs::write(&path, text) {
+        panic!("write {}: {error}", path.display());
+    }
+    let errors = match thorp_ops::config::load_file::<Bounded>(&path) {
+        Ok(_) => panic!("{} must be refused", path.display()),
+        Err(errors) => errors,
+    };
+    assert_eq!(
+        errors.to_string(),
+        format!(
+            r#"{}:7: RPC_DEFAULT_TIMEOUT_MS: "not_a_number" is not an integer (expected 100..=60000)"#,
+            path.display()
+        )
+    );
+}
+
+#[test]
 fn errors_are_structured_as_well_as_displayed() {
     let errors = errors::<Bounded>("RPC_DEFAULT_TIMEOUT_MS=not_a_number");
     let [error] = errors.errors() else {
