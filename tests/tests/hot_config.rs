@@ -10,7 +10,7 @@ mod support;
 
 use std::str::FromStr;
 use std::time::Duration;
-use support::{entries, error_line, error_lines, errors, load, load_entries};
+use support::loading::{entries, error_line, error_lines, errors, load, load_entries};
 use thorp_examples::seed::{LogLevel, SeedConfig};
 use thorp_ops::config::{
     ConfigValue, ConfigWarning, ErrorKind, Origin, Rejection, ValueError, from_entries, load_str,

@@ -358,6 +358,14 @@ fn syntax_error(error: envfile::ParseError) -> ConfigError {
         (Some(_), Some((position, rest))) if position.starts_with("line ") => rest.to_owned(),
         _ => message,
     };
+    // Likewise the key, which `with_key` below shows: `app.env:7:3: KEY: KEY: ...` otherwise.
+    let message = match error.key() {
+        Some(key) => message
+            .strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .map_or(message.clone(), str::to_owned),
+        None => message,
+    };
     let mut out = ConfigError::new(ErrorKind::Syntax(message));
     if let Some(line) = error.line() {
         out = out.at(line, error.column());
@@ -409,7 +417,9 @@ mod tests {
             ]);
             if let Ok(text) = text
                 && let Err(errors) = from_bytes::<Probe>(text.as_bytes(), None, &ParseOptions::new().without_env())
-                && url.len() > 3
+                && url.chars().count() > 3
+                // Other values are shown; one that contains the secret's text would show it.
+                && ![&timeout, &score, &rate, &hosts].iter().any(|value| value.contains(url.as_str()))
             {
                 // A secret never shows, however it fails.
                 prop_assert!(!errors.to_string().contains(&url));
@@ -451,5 +461,14 @@ mod tests {
                  3: P_TIMEOUT: \"soon\" is not a duration (expected 1ms..=1m)"
             )
         );
+    }
+
+    #[test]
+    fn syntax_errors_show_position_and_key_once() {
+        let Err(errors) = read_entries(b"A=1\nLOG_LEVEL=\"deb", &ParseOptions::new()) else {
+            panic!("an unclosed quote is a syntax error");
+        };
+        let shown: Vec<String> = errors.errors().iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["2:11: LOG_LEVEL: quoted value is never closed"]);
     }
 }
