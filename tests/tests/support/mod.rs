@@ -12,7 +12,7 @@
     reason = "a test helper fails the test loudly at the first broken step"
 )]
 
-mod loading;
+pub mod loading;
 pub use loading::*;
 
 use std::path::PathBuf;
