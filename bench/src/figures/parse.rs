@@ -127,14 +127,19 @@ fn reload_rows(plan: &Plan) -> Result<Vec<Row>, String> {
         let (mut ours, mut theirs) = (Vec::with_capacity(iters), Vec::with_capacity(iters));
         let warm_up = (iters / 10).max(2);
         for trial in 1..=iters + warm_up {
-            // A changed file each time, written before the clock starts: every reload applies.
-            std::fs::write(&path, changed_file(trial as u64)).map_err(|error| error.to_string())?;
+            // A changed file each time, saved before the clock starts, so every reload applies
+            // and each of the two reads a file just written, as a real reload does.
+            let save = |generation: u64| {
+                std::fs::write(&path, changed_file(generation)).map_err(|error| error.to_string())
+            };
+            save(trial as u64)?;
             let started = Instant::now();
             let record = config.reload().await;
             let took = started.elapsed();
             if record.outcome != Outcome::Applied {
                 return Err(format!("reload {trial} was {:?}", record.outcome));
             }
+            save(trial as u64 + 1)?;
             let started = Instant::now();
             let bytes = std::fs::read(&path).map_err(|error| error.to_string())?;
             let next = dotenvy_envy(&bytes).map_err(|errors| errors.join("; "))?;

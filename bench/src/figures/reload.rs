@@ -67,11 +67,10 @@ pub fn run(plan: &Plan) -> (Vec<Row>, Vec<String>) {
             return (rows, notes);
         }
     };
-    let floors = [Save::InPlace, Save::Rename].map(|save| bare_notify(save, plan.reload_trials));
     let default = ReloadOptions::default().debounce;
     for debounce in [Duration::ZERO, default] {
-        for (save, floor) in [Save::InPlace, Save::Rename].into_iter().zip(&floors) {
-            let measured = match notified(&runtime, save, debounce, plan.reload_trials) {
+        for save in [Save::InPlace, Save::Rename] {
+            let measured = match measure(&runtime, save, debounce, plan.reload_trials) {
                 Ok(measured) => measured,
                 Err(error) => {
                     notes.push(format!(
@@ -84,24 +83,19 @@ pub fn run(plan: &Plan) -> (Vec<Row>, Vec<String>) {
             if measured.missed > 0 {
                 notes.push(format!(
                     "figure 3, {} save, debounce {debounce:?}: {} of {} saves reached not every \
-                     subscriber within {TRIAL_TIMEOUT:?}",
+                     subscriber (or the bare watcher) within {TRIAL_TIMEOUT:?}",
                     save.label(),
                     measured.missed,
                     plan.reload_trials
                 ));
             }
-            rows.extend(rows_for(save, debounce, &measured.latency, floor));
+            rows.extend(rows_for(save, debounce, &measured.ours, &measured.floor));
         }
     }
     (rows, notes)
 }
 
-fn rows_for(
-    save: Save,
-    debounce: Duration,
-    ours: &Distribution,
-    floor: &Result<Distribution, String>,
-) -> Vec<Row> {
+fn rows_for(save: Save, debounce: Duration, ours: &Distribution, floor: &Distribution) -> Vec<Row> {
     type Pick = fn(&Distribution) -> f64;
     let metrics: [(&str, Pick); 3] = [("p50", |d| d.p50), ("p90", |d| d.p90), ("max", |d| d.max)];
     let setting = if debounce.is_zero() {
@@ -121,13 +115,12 @@ fn rows_for(
                 ),
                 Cell::new("HotReload", value),
             );
-            if let Ok(floor) = floor {
-                row = row.alternative(Cell::new("bare notify event", Quantity::Nanos(pick(floor))));
-            }
-            row = match (debounce.is_zero(), floor) {
-                (true, Ok(floor)) => row.times("notify event", Quantity::Nanos(pick(floor))),
-                (false, _) => row.delta("debounce", Quantity::Nanos(nanos(debounce))),
-                _ => row,
+            let floor = Quantity::Nanos(pick(floor));
+            row = row.alternative(Cell::new("bare notify event", floor));
+            row = if debounce.is_zero() {
+                row.times("notify event", floor)
+            } else {
+                row.delta("debounce", Quantity::Nanos(nanos(debounce)))
             };
             if name != "p90" {
                 return row;
@@ -145,18 +138,20 @@ fn rows_for(
         .collect()
 }
 
-struct Notified {
-    latency: Distribution,
+struct Measured {
+    ours: Distribution,
+    floor: Distribution,
     missed: usize,
 }
 
-/// Times `trials` saves of `save` style to a live [`HotReload`] with nine subscribers.
-fn notified(
+/// Times `trials` saves of `save` style to a live [`HotReload`] with nine subscribers, each
+/// right after a save to the bare watcher, so both see the same conditions.
+fn measure(
     runtime: &tokio::runtime::Runtime,
     save: Save,
     debounce: Duration,
     trials: usize,
-) -> Result<Notified, String> {
+) -> Result<Measured, String> {
     let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
     let path = dir.path().join("app.env");
     std::fs::write(&path, changed_file(0)).map_err(|error| error.to_string())?;
@@ -166,14 +161,16 @@ fn notified(
         .map_err(|errors| errors.to_string())?;
     let (called, calls) = mpsc::channel::<(u64, Instant)>();
     subscribe_all_components(&config, &called);
-    let mut latencies = Vec::with_capacity(trials);
+    let floor = Floor::new()?;
+    let (mut ours, mut floors) = (Vec::with_capacity(trials), Vec::with_capacity(trials));
     let mut missed = 0;
     for trial in 1..=trials {
-        let version = config.current().version() + 1;
         // Alternating content: every save changes one key of every component.
         let text = changed_file(trial as u64);
+        let bare = floor.time(save, text)?;
+        let version = config.current().version() + 1;
         let started = Instant::now();
-        save.save(&path, &text).map_err(|error| error.to_string())?;
+        save.save(&path, text).map_err(|error| error.to_string())?;
         let deadline = started + TRIAL_TIMEOUT;
         let mut reached = 0;
         let mut last = started;
@@ -189,20 +186,26 @@ fn notified(
                 Err(_) => break,
             }
         }
-        if reached == SUBSCRIBERS {
-            latencies.push(last - started);
-        } else {
-            missed += 1;
+        match bare {
+            Some(bare) if reached == SUBSCRIBERS => {
+                ours.push(last - started);
+                floors.push(bare);
+            }
+            _ => missed += 1,
         }
         // Let the attempt finish its record and the watcher go idle before the next save.
-        std::thread::sleep(Duration::from_millis(3));
+        std::thread::sleep(SPACING);
     }
     drop(config);
-    Ok(Notified {
-        latency: Distribution::of_durations(&latencies),
+    Ok(Measured {
+        ours: Distribution::of_durations(&ours),
+        floor: Distribution::of_durations(&floors),
         missed,
     })
 }
+
+/// Pause after each save, so the next is a reload of its own.
+const SPACING: Duration = Duration::from_millis(3);
 
 const SUBSCRIBERS: usize = 9;
 
@@ -275,44 +278,57 @@ fn ready() -> impl Future<Output = Result<(), BoxError>> + Send + 'static {
     std::future::ready(Ok(()))
 }
 
-/// Times `trials` saves to a bare `notify` watcher on the file's directory: from the save's
-/// start to the event that says the write is finished (close-write, or the rename onto it).
-fn bare_notify(save: Save, trials: usize) -> Result<Distribution, String> {
-    let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
-    let path: PathBuf = dir.path().join("app.env");
-    std::fs::write(&path, changed_file(0)).map_err(|error| error.to_string())?;
-    let (seen, events) = mpsc::channel::<Instant>();
-    let name = path.file_name().map(ToOwned::to_owned);
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let Ok(event) = event else { return };
-        let finished = matches!(
-            event.kind,
-            EventKind::Access(AccessKind::Close(AccessMode::Write))
-                | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
-        );
-        let ours = event
-            .paths
-            .iter()
-            .any(|path| path.file_name() == name.as_deref());
-        if finished && ours {
-            let _ = seen.send(Instant::now());
-        }
-    })
-    .map_err(|error| error.to_string())?;
-    watcher
-        .watch(dir.path(), RecursiveMode::NonRecursive)
-        .map_err(|error| error.to_string())?;
-    let mut latencies = Vec::with_capacity(trials);
-    for trial in 1..=trials {
-        let text = changed_file(trial as u64);
-        let started = Instant::now();
-        save.save(&path, &text).map_err(|error| error.to_string())?;
-        if let Ok(at) = events.recv_timeout(TRIAL_TIMEOUT) {
-            latencies.push(at - started);
-        }
-        std::thread::sleep(Duration::from_millis(3));
-        // Drop any second event of the same save (a rename may report both ends).
-        while events.try_recv().is_ok() {}
+/// A bare `notify` watcher on a directory of its own: the floor of any watcher-based reload.
+struct Floor {
+    dir: tempfile::TempDir,
+    events: mpsc::Receiver<Instant>,
+    _watcher: notify::RecommendedWatcher,
+}
+
+impl Floor {
+    fn new() -> Result<Self, String> {
+        let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+        let path: PathBuf = dir.path().join("app.env");
+        std::fs::write(&path, changed_file(0)).map_err(|error| error.to_string())?;
+        let (seen, events) = mpsc::channel::<Instant>();
+        let name = path.file_name().map(ToOwned::to_owned);
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                let Ok(event) = event else { return };
+                // The events that say a write is finished, as ours picks them.
+                let finished = matches!(
+                    event.kind,
+                    EventKind::Access(AccessKind::Close(AccessMode::Write))
+                        | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
+                );
+                let about_it = event
+                    .paths
+                    .iter()
+                    .any(|path| path.file_name() == name.as_deref());
+                if finished && about_it {
+                    let _ = seen.send(Instant::now());
+                }
+            })
+            .map_err(|error| error.to_string())?;
+        watcher
+            .watch(dir.path(), RecursiveMode::NonRecursive)
+            .map_err(|error| error.to_string())?;
+        Ok(Self {
+            dir,
+            events,
+            _watcher: watcher,
+        })
     }
-    Ok(Distribution::of_durations(&latencies))
+
+    /// Saves `text` and times it to the event; `None` if none came.
+    fn time(&self, save: Save, text: &str) -> Result<Option<Duration>, String> {
+        let path = self.dir.path().join("app.env");
+        let started = Instant::now();
+        save.save(&path, text).map_err(|error| error.to_string())?;
+        let seen = self.events.recv_timeout(TRIAL_TIMEOUT).ok();
+        std::thread::sleep(SPACING);
+        // A rename may report both of its ends; only the first counts.
+        while self.events.try_recv().is_ok() {}
+        Ok(seen.map(|at| at - started))
+    }
 }
