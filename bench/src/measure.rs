@@ -150,6 +150,30 @@ impl std::ops::Add for Preemption {
     }
 }
 
+/// The calling thread's total time runnable but off CPU, read cheaply again and again: the file
+/// stays open and each read is one `pread`. Subtracted from a timing, it leaves the time the
+/// thread actually ran (on a shared machine, a preemption can land inside any timing).
+pub struct RunQueueClock(Option<std::fs::File>);
+
+impl RunQueueClock {
+    /// The clock of the calling thread (it reads zero where the kernel does not tell).
+    pub fn of_this_thread() -> Self {
+        Self(std::fs::File::open("/proc/thread-self/schedstat").ok())
+    }
+
+    /// Nanoseconds this thread has waited for a CPU since it started.
+    pub fn waited_ns(&self) -> u64 {
+        use std::os::unix::fs::FileExt;
+        let Some(file) = &self.0 else { return 0 };
+        let mut buffer = [0_u8; 96];
+        let len = file.read_at(&mut buffer, 0).unwrap_or(0);
+        std::str::from_utf8(buffer.get(..len).unwrap_or_default())
+            .ok()
+            .and_then(|text| text.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
 /// The median of `values` (the mean of the middle two for an even count); 0 when empty.
 pub fn median(values: &mut [f64]) -> f64 {
     if values.is_empty() {

@@ -194,6 +194,14 @@ impl Row {
         self
     }
 
+    /// The ratio's number (a quotient, or a difference in nanoseconds); NaN without a ratio.
+    pub fn ratio_value(&self) -> f64 {
+        match &self.ratio {
+            Some(Ratio::Times { value, .. } | Ratio::DeltaNanos { value, .. }) => *value,
+            None => f64::NAN,
+        }
+    }
+
     /// Sets the goal and whether it was met.
     pub fn goal(mut self, text: impl Into<String>, met: bool) -> Self {
         self.goal = Some(Goal {

@@ -96,7 +96,7 @@ pub fn run(plan: &Plan) -> Vec<Row> {
     let handle_row = Row::new(1, "read + field, 1 thread", cell(Variant::Handle))
         .alternative(floor.clone())
         .times("floor", floor.quantity);
-    let handle_met = ratio(&handle_row) <= 4.0;
+    let handle_met = handle_row.ratio_value() <= 4.0;
     let load_row = Row::new(1, "read + field, 1 thread", cell(Variant::Load))
         .alternative(mutex.clone())
         .alternative(cell(Variant::RwLockHeld))
@@ -104,7 +104,7 @@ pub fn run(plan: &Plan) -> Vec<Row> {
         .alternative(cell(Variant::RwLockClone))
         .alternative(cell(Variant::ParkingLotClone))
         .times("Mutex lock", mutex.quantity);
-    let load_met = ratio(&load_row) <= 1.2;
+    let load_met = load_row.ratio_value() <= 1.2;
     let owned = cell(Variant::MutexClone);
     let snapshot_row = Row::new(1, "owned Arc + field, 1 thread", cell(Variant::Snapshot))
         .alternative(owned.clone())
@@ -116,11 +116,4 @@ pub fn run(plan: &Plan) -> Vec<Row> {
         load_row.goal("<= 1.2x Mutex lock", load_met),
         snapshot_row,
     ]
-}
-
-fn ratio(row: &Row) -> f64 {
-    match &row.ratio {
-        Some(crate::report::Ratio::Times { value, .. }) => *value,
-        _ => f64::NAN,
-    }
 }
