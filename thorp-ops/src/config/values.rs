@@ -5,7 +5,7 @@
 //! so nothing needs `Display` on user types, and every way out ([`Setting::shown`], [`Change`],
 //! `Debug`) redacts secrets, credential-bearing URLs and keys whose names look like credentials.
 
-use crate::secret::{REDACTED, is_sensitive_param, redact_url_str};
+use crate::secret::{REDACTED, is_credential_word, is_sensitive_param, redact_url_str};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -72,7 +72,9 @@ impl Setting {
 /// Whether a key's name says its value is a credential, schema or not: `SOME_API_KEY`,
 /// `AUTH_TOKEN`, `DB_PASSWORD`.
 pub(crate) fn key_looks_secret(key: &str) -> bool {
-    is_sensitive_param(key) || key.rsplit('_').next().is_some_and(is_sensitive_param)
+    // Whatever the last `_` segment ends with, the whole key ends with too; the segment alone
+    // can still be a credential's name (`DB_PASS`), which the whole key is not.
+    is_sensitive_param(key) || key.rsplit('_').next().is_some_and(is_credential_word)
 }
 
 /// `value` as it may be shown: redacted when secret, else with the credential parts of a URL
@@ -248,6 +250,34 @@ impl Change {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_looking_keys_are_whole_keys_or_last_segments_named_like_credentials() {
+        // The definition `key_looks_secret` shortcuts.
+        let reference = |key: &str| {
+            is_sensitive_param(key) || key.rsplit('_').next().is_some_and(is_sensitive_param)
+        };
+        for key in [
+            "DB_PASS",
+            "DB_PASSWORD",
+            "SOME_API_KEY",
+            "AUTH_TOKEN",
+            "AUTH",
+            "X_AUTH",
+            "PWD_FILE",
+            "MIN_EDGE_SCORE",
+            "HELIUS_RPC_URL",
+            "KEYS",
+            "MONKEY",
+            "SIG",
+            "A_SIG",
+            "_",
+            "",
+        ] {
+            assert_eq!(key_looks_secret(key), reference(key), "{key}");
+        }
+        assert!(key_looks_secret("DB_PASS") && !key_looks_secret("PASS_FILE"));
+    }
 
     fn values(entries: &[(&str, Option<&str>, bool)]) -> Values {
         let mut values = Values::default();
