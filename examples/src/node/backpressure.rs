@@ -87,6 +87,32 @@ pub struct Admission {
     inner: Arc<Inner>,
 }
 
+/// An item travelling with its admission: the place is given back when it is dropped, after
+/// the item has been handled, wherever that happens (another task, the far end of a queue).
+#[derive(Debug)]
+pub struct Admitted<T> {
+    /// The admitted item.
+    pub item: T,
+    admission: Admission,
+}
+
+impl<T> Admitted<T> {
+    /// The item and its admission, apart.
+    pub fn into_parts(self) -> (T, Admission) {
+        (self.item, self.admission)
+    }
+}
+
+impl Admission {
+    /// Make `item` carry this admission.
+    pub fn attach<T>(self, item: T) -> Admitted<T> {
+        Admitted {
+            item,
+            admission: self,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     limit: AtomicUsize,
@@ -245,6 +271,18 @@ mod tests {
         assert!((stats.utilization - 100.0).abs() < 1e-9);
         assert!((stats.rejection_rate - 0.25).abs() < 1e-9);
         drop(held);
+        assert_eq!(bp.stats().current_load, 0);
+    }
+
+    #[test]
+    fn an_attached_item_holds_its_place_until_dropped() {
+        let bp = manager(1);
+        let admitted = bp.try_admit().unwrap().attach("work");
+        assert!(bp.try_admit().is_err());
+        let (item, admission) = admitted.into_parts();
+        assert_eq!(item, "work");
+        assert_eq!(bp.stats().current_load, 1);
+        drop(admission);
         assert_eq!(bp.stats().current_load, 0);
     }
 

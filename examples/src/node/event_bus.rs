@@ -23,7 +23,7 @@
 //! # }
 //! ```
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::mpsc;
@@ -108,8 +108,18 @@ pub struct EventStream<E> {
     shared: Arc<Shared>,
 }
 
+/// A read-only handle on the bus's figures; holding it does not keep the bus open.
+#[derive(Debug, Clone)]
+pub struct EventBusMonitor {
+    shared: Arc<Shared>,
+}
+
 #[derive(Debug)]
 struct Shared {
+    capacity: usize,
+    /// Events in the queue, kept by us rather than asked of a sender, so the stats work
+    /// from a handle that does not keep the bus open (and after the producers are gone).
+    depth: AtomicUsize,
     /// Next sequence number; the lock also makes "number, then enqueue" one step.
     next_seq: Mutex<u64>,
     rate: Mutex<RateMeter>,
@@ -130,8 +140,11 @@ impl<E> Clone for EventBus<E> {
 impl<E> EventBus<E> {
     /// A bus and its single consumer stream. A capacity of 0 is raised to 1.
     pub fn new(settings: EventBusSettings) -> (Self, EventStream<E>) {
-        let (tx, rx) = mpsc::channel(settings.capacity.max(1));
+        let capacity = settings.capacity.max(1);
+        let (tx, rx) = mpsc::channel(capacity);
         let shared = Arc::new(Shared {
+            capacity,
+            depth: AtomicUsize::new(0),
             next_seq: Mutex::new(0),
             rate: Mutex::new(RateMeter::new(
                 settings.rate_window,
@@ -181,6 +194,8 @@ impl<E> EventBus<E> {
                 .unwrap_or_else(PoisonError::into_inner);
             let seq = *next;
             *next += 1;
+            // Counted before it is visible, so the consumer never decrements below zero.
+            self.shared.depth.fetch_add(1, Ordering::AcqRel);
             permit.send(Envelope {
                 seq,
                 published_at: now,
@@ -199,22 +214,40 @@ impl<E> EventBus<E> {
 
     /// Figures for the health monitor.
     pub fn stats(&self) -> EventBusStats {
-        let capacity = self.tx.max_capacity();
-        let queue_depth = capacity - self.tx.capacity();
+        self.shared.stats()
+    }
+
+    /// A stats handle that does not keep the bus open.
+    pub fn monitor(&self) -> EventBusMonitor {
+        EventBusMonitor {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl EventBusMonitor {
+    /// Figures for the health monitor.
+    pub fn stats(&self) -> EventBusStats {
+        self.shared.stats()
+    }
+}
+
+impl Shared {
+    fn stats(&self) -> EventBusStats {
+        let queue_depth = self.depth.load(Ordering::Acquire).min(self.capacity);
         let events_per_second = self
-            .shared
             .rate
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .per_second(Instant::now());
         EventBusStats {
             queue_depth,
-            capacity,
-            utilization: queue_depth as f64 * 100.0 / capacity as f64,
+            capacity: self.capacity,
+            utilization: queue_depth as f64 * 100.0 / self.capacity as f64,
             events_per_second,
-            published: self.shared.published.load(Ordering::Relaxed),
-            delivered: self.shared.delivered.load(Ordering::Relaxed),
-            dropped: self.shared.dropped.load(Ordering::Relaxed),
+            published: self.published.load(Ordering::Relaxed),
+            delivered: self.delivered.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
         }
     }
 }
@@ -223,6 +256,7 @@ impl<E> EventStream<E> {
     /// The next event; `None` once every publisher is dropped and the queue is empty.
     pub async fn recv(&mut self) -> Option<Envelope<E>> {
         let envelope = self.rx.recv().await?;
+        self.shared.depth.fetch_sub(1, Ordering::AcqRel);
         self.shared.delivered.fetch_add(1, Ordering::Relaxed);
         Some(envelope)
     }
@@ -235,6 +269,13 @@ impl<E> EventStream<E> {
     /// Whether no event is waiting.
     pub fn is_empty(&self) -> bool {
         self.rx.is_empty()
+    }
+
+    /// A stats handle on this stream's bus.
+    pub fn monitor(&self) -> EventBusMonitor {
+        EventBusMonitor {
+            shared: Arc::clone(&self.shared),
+        }
     }
 }
 
@@ -323,6 +364,25 @@ mod tests {
         assert_eq!(stream.recv().await.map(|e| e.event), Some(1));
         assert_eq!(waiting.await.unwrap(), Ok(1));
         assert_eq!(stream.recv().await.map(|e| (e.seq, e.event)), Some((1, 2)));
+    }
+
+    #[tokio::test]
+    async fn the_monitor_reports_without_keeping_the_bus_open() {
+        let (bus, mut stream) = bus(4);
+        let monitor = bus.monitor();
+        bus.publish(1).await.unwrap();
+        drop(bus);
+        assert_eq!(monitor.stats().queue_depth, 1);
+        assert_eq!(stream.recv().await.map(|e| e.event), Some(1));
+        assert_eq!(
+            stream.recv().await,
+            None,
+            "no producer left: the stream ends"
+        );
+        assert_eq!(
+            (monitor.stats().queue_depth, monitor.stats().delivered),
+            (0, 1)
+        );
     }
 
     #[tokio::test]

@@ -3,7 +3,7 @@
 //! Every message names endpoints by `scheme://host[:port]` only, and transport errors have
 //! the URL stripped (`reqwest` would otherwise print it, API key included).
 
-use super::settings::SettingsError;
+use crate::node::invalid::InvalidSettings;
 
 /// Longest server-supplied error message kept; a hostile or broken upstream cannot flood logs.
 const MAX_MESSAGE_CHARS: usize = 256;
@@ -138,7 +138,7 @@ fn is_server_side(code: i64) -> bool {
 pub enum BuildError {
     /// The settings break a rule.
     #[error(transparent)]
-    Settings(#[from] SettingsError),
+    Settings(#[from] InvalidSettings),
     /// The HTTP client could not be set up (TLS roots, resolver).
     #[error("rpc pool http client cannot be built")]
     Client(#[source] reqwest::Error),

@@ -44,8 +44,9 @@ use tokio::time::{Duration, Instant};
 
 pub use endpoint::{EndpointStats, endpoint_label};
 pub use error::{BuildError, RpcError};
-pub use settings::{MAX_CONCURRENCY, Problem, RetrySettings, RpcPoolSettings, SettingsError};
+pub use settings::{MAX_CONCURRENCY, RetrySettings, RpcPoolSettings};
 
+use super::invalid::InvalidSettings;
 use super::jsonrpc::{self, ErrorObject};
 use super::latency::LatencyWindow;
 use super::solana::{Commitment, LatestBlockhash, LatestBlockhashResponse};
@@ -174,7 +175,7 @@ impl RpcPool {
     /// Requests in flight finish with the settings they started with. Endpoints kept by URL
     /// keep their failure streak and counters. A smaller `max_concurrency` takes effect as
     /// slots in use are returned. Invalid settings are refused and nothing changes.
-    pub fn update(&self, settings: RpcPoolSettings) -> Result<(), SettingsError> {
+    pub fn update(&self, settings: RpcPoolSettings) -> Result<(), InvalidSettings> {
         settings.validate()?;
         let _serial = self
             .inner

@@ -7,6 +7,7 @@ use tokio::time::Duration;
 use url::Url;
 
 use super::endpoint::endpoint_label;
+use crate::node::invalid::{Checker, InvalidSettings};
 
 /// Largest concurrency the pool accepts (far below tokio's semaphore limit).
 pub const MAX_CONCURRENCY: usize = 100_000;
@@ -99,67 +100,64 @@ impl RpcPoolSettings {
     /// Check every rule; report all violations, not just the first.
     ///
     /// Messages name endpoints by host only.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        let mut problems = Vec::new();
-        let mut fail =
-            |field: &'static str, reason: String| problems.push(Problem { field, reason });
-        if self.endpoints.is_empty() {
-            fail("endpoints", "at least one endpoint is required".into());
-        }
+    pub fn validate(&self) -> Result<(), InvalidSettings> {
+        let mut c = Checker::new("rpcPool");
+        c.check(!self.endpoints.is_empty(), "endpoints", || {
+            "at least one endpoint is required".into()
+        });
         let mut seen = HashSet::new();
         for url in &self.endpoints {
             let label = endpoint_label(url);
-            match url.scheme() {
-                "http" => {}
-                "https" if cfg!(feature = "tls") => {}
-                "https" => fail(
-                    "endpoints",
-                    format!("{label}: https needs the `tls` feature"),
-                ),
-                other => fail(
-                    "endpoints",
-                    format!("{label}: scheme {other:?} is not http or https"),
-                ),
-            }
-            if url.host_str().is_none_or(str::is_empty) {
-                fail("endpoints", format!("{label}: no host"));
-            }
-            if !seen.insert(url.as_str()) {
-                fail("endpoints", format!("{label}: listed twice"));
-            }
-        }
-        if self.default_timeout.is_zero() {
-            fail("default_timeout", "must be greater than zero".into());
-        }
-        if !(1..=MAX_CONCURRENCY).contains(&self.max_concurrency) {
-            fail(
-                "max_concurrency",
-                format!("must be between 1 and {MAX_CONCURRENCY}"),
+            let scheme = url.scheme();
+            c.check(matches!(scheme, "http" | "https"), "endpoints", || {
+                format!("{label}: scheme {scheme:?} is not http or https")
+            });
+            c.check(
+                scheme != "https" || cfg!(feature = "tls"),
+                "endpoints",
+                || format!("{label}: https needs the `tls` feature"),
             );
-        }
-        if self.retry.backoff_base > self.retry.backoff_max {
-            fail(
-                "retry.backoff_base",
-                "must not exceed retry.backoff_max".into(),
+            c.check(
+                url.host_str().is_some_and(|h| !h.is_empty()),
+                "endpoints",
+                || format!("{label}: no host"),
             );
+            c.check(seen.insert(url.as_str()), "endpoints", || {
+                format!("{label}: listed twice")
+            });
         }
-        if !(0.0..=1.0).contains(&self.retry.budget_ratio) {
-            fail("retry.budget_ratio", "must be between 0.0 and 1.0".into());
-        }
-        if self.eject_after_failures == 0 {
-            fail("eject_after_failures", "must be at least 1".into());
-        }
-        if self.stats_window < Duration::from_secs(1) {
-            fail("stats_window", "must be at least 1s".into());
-        }
-        if self.max_response_bytes == 0 {
-            fail("max_response_bytes", "must be greater than zero".into());
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(SettingsError { problems })
-        }
+        c.check(!self.default_timeout.is_zero(), "default_timeout", || {
+            "must be greater than zero".into()
+        });
+        c.check(
+            (1..=MAX_CONCURRENCY).contains(&self.max_concurrency),
+            "max_concurrency",
+            || format!("must be between 1 and {MAX_CONCURRENCY}"),
+        );
+        c.check(
+            self.retry.backoff_base <= self.retry.backoff_max,
+            "retry.backoff_base",
+            || "must not exceed retry.backoff_max".into(),
+        );
+        c.check(
+            (0.0..=1.0).contains(&self.retry.budget_ratio),
+            "retry.budget_ratio",
+            || "must be between 0.0 and 1.0".into(),
+        );
+        c.check(
+            self.eject_after_failures > 0,
+            "eject_after_failures",
+            || "must be at least 1".into(),
+        );
+        c.check(
+            self.stats_window >= Duration::from_secs(1),
+            "stats_window",
+            || "must be at least 1s".into(),
+        );
+        c.check(self.max_response_bytes > 0, "max_response_bytes", || {
+            "must be greater than zero".into()
+        });
+        c.finish()
     }
 }
 
@@ -177,31 +175,6 @@ impl fmt::Debug for RpcPoolSettings {
             .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
-}
-
-/// Invalid [`RpcPoolSettings`]: every rule that failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid rpc pool settings: {}", join(problems))]
-pub struct SettingsError {
-    /// One entry per failed rule.
-    pub problems: Vec<Problem>,
-}
-
-/// One failed rule of [`RpcPoolSettings::validate`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The settings field, e.g. `retry.budget_ratio`.
-    pub field: &'static str,
-    /// What is wrong, lowercase, endpoints by host only.
-    pub reason: String,
-}
-
-fn join(problems: &[Problem]) -> String {
-    let parts: Vec<String> = problems
-        .iter()
-        .map(|p| format!("{}: {}", p.field, p.reason))
-        .collect();
-    parts.join("; ")
 }
 
 #[cfg(test)]
@@ -258,7 +231,7 @@ mod tests {
         assert!(
             error
                 .to_string()
-                .starts_with("invalid rpc pool settings: endpoints: ftp://example.com")
+                .starts_with("invalid rpcPool settings: endpoints: ftp://example.com")
         );
     }
 
