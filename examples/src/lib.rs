@@ -5,8 +5,13 @@
 //! simulator it runs against offline. Nothing here is part of `thorp-ops`: the framework knows
 //! nothing about Solana or trading; these modules are its first user.
 
-// Unit tests state their preconditions with `unwrap`: a broken one is a failed test, which is
-// what we want; the library code itself stays under the workspace's unwrap/expect lints.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "unit tests: a failed unwrap is a failed test; library code stays under the lints"
+    )
+)]
 
 pub mod node;

@@ -461,7 +461,6 @@ fn millis(d: Duration) -> u64 {
 
 /// The HTTP client every request shares (one connection pool per host).
 fn build_client() -> Result<reqwest::Client, reqwest::Error> {
-    #[cfg(feature = "tls")]
     install_crypto_provider();
     reqwest::Client::builder()
         // A trading node talks to its RPC directly; an env proxy would add a hop silently.
@@ -474,10 +473,14 @@ fn build_client() -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
-/// reqwest's `rustls-no-provider` needs a process-wide crypto provider: install ring's
-/// unless the application already chose one.
-#[cfg(feature = "tls")]
-fn install_crypto_provider() {
+/// Install ring as the process-wide rustls crypto provider, unless one is installed already.
+///
+/// reqwest (with the `rustls-no-provider` feature this crate uses, to keep aws-lc-sys and its
+/// cmake build out) panics when building any client before a provider is installed. The pool
+/// calls this itself; call it before building other reqwest clients. A no-op without the
+/// `tls` feature.
+pub fn install_crypto_provider() {
+    #[cfg(feature = "tls")]
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Losing a race to another installer is fine: a provider is installed either way.
         let _ = rustls::crypto::ring::default_provider().install_default();
