@@ -426,7 +426,7 @@ async fn api_keys_never_reach_logs_errors_or_stats() {
     }
     pool.update(settings([erroring.clone()])).unwrap();
     texts.push(format!(
-        "{:?} {:?} {:?}",
+        "{:?} {:?} {:?} {pool:?}",
         pool.settings(),
         pool.stats(),
         pool.endpoint_stats()

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::time::{Duration, Instant};
 
+use super::invalid::{Checker, InvalidSettings};
 use super::window::{Reset, Ring};
 
 /// Slices of the rejection-rate window.
@@ -35,6 +36,22 @@ pub struct BackpressureSettings {
     pub max_queue_size: usize,
     /// Span over which `rejection_rate` is computed. Fixed at creation. Default 60 s.
     pub stats_window: Duration,
+}
+
+impl BackpressureSettings {
+    /// Check every rule; report all violations.
+    pub fn validate(&self) -> Result<(), InvalidSettings> {
+        let mut c = Checker::new("backpressureManager");
+        c.check(self.max_queue_size >= 1, "max_queue_size", || {
+            "must be at least 1".into()
+        });
+        c.check(
+            self.stats_window >= Duration::from_secs(1),
+            "stats_window",
+            || "must be at least 1s".into(),
+        );
+        c.finish()
+    }
 }
 
 impl Default for BackpressureSettings {
@@ -256,6 +273,19 @@ mod tests {
             max_queue_size,
             stats_window: Duration::from_secs(10),
         })
+    }
+
+    #[test]
+    fn validation_refuses_a_zero_limit() {
+        assert_eq!(BackpressureSettings::default().validate(), Ok(()));
+        let zero = BackpressureSettings {
+            max_queue_size: 0,
+            ..BackpressureSettings::default()
+        };
+        assert_eq!(
+            zero.validate().unwrap_err().problems[0].field,
+            "max_queue_size"
+        );
     }
 
     #[test]

@@ -32,6 +32,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
+
+use super::invalid::{Checker, InvalidSettings};
 use tokio::time::{Duration, Instant};
 
 /// Settings of a [`CircuitBreaker`] (`RPC_BREAKER_*` / `CIRCUIT_*` keys). All changeable at
@@ -45,6 +47,24 @@ pub struct CircuitBreakerSettings {
     /// Probes let through when half open; this many successes close the breaker. At least 1.
     /// Default 3.
     pub half_open_probes: u32,
+}
+
+impl CircuitBreakerSettings {
+    /// Check every rule; report all violations. (The breaker also raises zero counts to 1
+    /// rather than misbehave, but a config reload should be refused instead.)
+    pub fn validate(&self) -> Result<(), InvalidSettings> {
+        let mut c = Checker::new("circuitBreaker");
+        c.check(self.failure_threshold >= 1, "failure_threshold", || {
+            "must be at least 1".into()
+        });
+        c.check(!self.open_duration.is_zero(), "open_duration", || {
+            "must be greater than zero".into()
+        });
+        c.check(self.half_open_probes >= 1, "half_open_probes", || {
+            "must be at least 1".into()
+        });
+        c.finish()
+    }
 }
 
 impl Default for CircuitBreakerSettings {
@@ -598,6 +618,17 @@ mod tests {
         tokio::time::advance(Duration::from_secs(1)).await;
         succeed(&b); // half_open_probes 0 is raised to 1
         assert_eq!(b.state(), BreakerState::Closed);
+    }
+
+    #[test]
+    fn validation_refuses_zero_counts_and_durations() {
+        assert_eq!(CircuitBreakerSettings::default().validate(), Ok(()));
+        let zero = CircuitBreakerSettings {
+            failure_threshold: 0,
+            open_duration: Duration::ZERO,
+            half_open_probes: 0,
+        };
+        assert_eq!(zero.validate().unwrap_err().problems.len(), 3);
     }
 
     #[test]

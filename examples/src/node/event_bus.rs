@@ -29,19 +29,39 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 
+use super::invalid::{Checker, InvalidSettings};
 use super::window::RateMeter;
 
 /// Slices of the rate window.
 const RATE_SLICES: usize = 10;
+/// Largest capacity accepted (tokio's channel panics beyond its own, much larger, limit).
+pub const MAX_CAPACITY: usize = 1 << 24;
 
 /// Settings of an [`EventBus`], fixed at creation (a live queue cannot be resized without
 /// reordering or dropping events).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventBusSettings {
-    /// Events the queue holds before publishers wait or are refused. At least 1. Default 1024.
+    /// Events the queue holds before publishers wait or are refused, 1..=[`MAX_CAPACITY`].
+    /// Default 1024.
     pub capacity: usize,
     /// Span over which `events_per_second` is averaged. Default 10 s.
     pub rate_window: Duration,
+}
+
+impl EventBusSettings {
+    /// Check every rule; report all violations.
+    pub fn validate(&self) -> Result<(), InvalidSettings> {
+        let mut c = Checker::new("eventBus");
+        c.check(
+            (1..=MAX_CAPACITY).contains(&self.capacity),
+            "capacity",
+            || format!("must be between 1 and {MAX_CAPACITY}"),
+        );
+        c.check(!self.rate_window.is_zero(), "rate_window", || {
+            "must be greater than zero".into()
+        });
+        c.finish()
+    }
 }
 
 impl Default for EventBusSettings {
@@ -138,9 +158,10 @@ impl<E> Clone for EventBus<E> {
 }
 
 impl<E> EventBus<E> {
-    /// A bus and its single consumer stream. A capacity of 0 is raised to 1.
+    /// A bus and its single consumer stream. A capacity outside 1..=[`MAX_CAPACITY`] is
+    /// clamped into it (use [`EventBusSettings::validate`] to refuse it instead).
     pub fn new(settings: EventBusSettings) -> (Self, EventStream<E>) {
-        let capacity = settings.capacity.max(1);
+        let capacity = settings.capacity.clamp(1, MAX_CAPACITY);
         let (tx, rx) = mpsc::channel(capacity);
         let shared = Arc::new(Shared {
             capacity,
@@ -383,6 +404,30 @@ mod tests {
             (monitor.stats().queue_depth, monitor.stats().delivered),
             (0, 1)
         );
+    }
+
+    #[test]
+    fn out_of_range_capacities_are_refused_by_validate_and_clamped_by_new() {
+        let huge = EventBusSettings {
+            capacity: usize::MAX,
+            ..EventBusSettings::default()
+        };
+        assert!(huge.validate().is_err());
+        assert!(
+            EventBusSettings {
+                capacity: 0,
+                ..huge.clone()
+            }
+            .validate()
+            .is_err()
+        );
+        let (bus, _stream) = EventBus::<u8>::new(huge);
+        assert_eq!(bus.stats().capacity, MAX_CAPACITY);
+        let (bus, _stream) = EventBus::<u8>::new(EventBusSettings {
+            capacity: 0,
+            ..EventBusSettings::default()
+        });
+        assert_eq!(bus.stats().capacity, 1);
     }
 
     #[tokio::test]

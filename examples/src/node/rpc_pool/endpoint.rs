@@ -1,5 +1,6 @@
 //! One upstream endpoint: its redacted label, its failure streak and ejection.
 
+use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -34,8 +35,7 @@ pub struct EndpointStats {
 }
 
 /// Live state of one endpoint, shared by every request and kept across settings updates
-/// that keep its URL.
-#[derive(Debug)]
+/// that keep its URL. `Debug` shows the label, never the URL.
 pub(crate) struct Endpoint {
     pub(crate) url: Url,
     pub(crate) label: String,
@@ -43,6 +43,15 @@ pub(crate) struct Endpoint {
     failures: AtomicU64,
     consecutive_failures: AtomicU32,
     ejected_until: Mutex<Option<Instant>>,
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("label", &self.label)
+            .field("consecutive_failures", &self.consecutive_failures)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Endpoint {

@@ -77,6 +77,9 @@ pub enum RpcError {
         /// How long the request waited.
         waited_ms: u64,
     },
+    /// The pool has no endpoint to send to (settings validation prevents this).
+    #[error("rpc pool has no endpoint")]
+    NoEndpoint,
     /// The request could not be encoded.
     #[error("rpc request for {method} cannot be encoded")]
     Encode {
@@ -97,6 +100,7 @@ impl RpcError {
             Self::ResponseTooLarge { .. }
             | Self::UnexpectedResult { .. }
             | Self::Saturated { .. }
+            | Self::NoEndpoint
             | Self::Encode { .. } => false,
         }
     }
@@ -129,7 +133,7 @@ impl RpcError {
 }
 
 fn is_server_side(code: i64) -> bool {
-    super::super::jsonrpc::ErrorObject::new(code, "").is_server_side()
+    crate::node::jsonrpc::ErrorObject::new(code, "").is_server_side()
 }
 
 /// Why a pool could not be built.

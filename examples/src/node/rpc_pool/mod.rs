@@ -44,7 +44,7 @@ use tokio::time::{Duration, Instant};
 
 pub use endpoint::{EndpointStats, endpoint_label};
 pub use error::{BuildError, RpcError};
-pub use settings::{MAX_CONCURRENCY, RetrySettings, RpcPoolSettings};
+pub use settings::{MAX_CONCURRENCY, MAX_RETRIES, RetrySettings, RpcPoolSettings};
 
 use super::invalid::InvalidSettings;
 use super::jsonrpc::{self, ErrorObject};
@@ -62,8 +62,8 @@ pub struct RpcPoolStats {
     /// Fraction of requests (after retries) that succeeded in the window, 0.0..=1.0; 1.0
     /// when the window is empty.
     pub success_rate: f64,
-    /// Mean request latency in the window (ms), failures included (a caller waited for
-    /// them too).
+    /// Mean request latency in the window (ms): from the call to its answer, so waiting for
+    /// a slot, retries and backoff included, and failures too (a caller waited for them).
     pub avg_latency_ms: f64,
     /// 95th percentile request latency in the window (ms), from the histogram.
     pub p95_latency_ms: f64,
@@ -358,10 +358,7 @@ impl RpcPool {
         loop {
             // `order` is never empty (validated settings), but never index by modulo zero.
             let Some(endpoint) = order.get(attempt as usize % order.len().max(1)).copied() else {
-                return Err(RpcError::InvalidResponse {
-                    endpoint: String::new(),
-                    reason: "no endpoint",
-                });
+                return Err(RpcError::NoEndpoint);
             };
             let error = match self.attempt(settings, endpoint, id, body.clone()).await {
                 Ok(result) => {

@@ -11,6 +11,8 @@ use crate::node::invalid::{Checker, InvalidSettings};
 
 /// Largest concurrency the pool accepts (far below tokio's semaphore limit).
 pub const MAX_CONCURRENCY: usize = 100_000;
+/// Most retries per request the pool accepts: each one can cost a whole timeout.
+pub const MAX_RETRIES: u32 = 10;
 
 /// Settings of an [`RpcPool`](super::RpcPool). All of them can change at run time through
 /// [`RpcPool::update`](super::RpcPool::update).
@@ -44,8 +46,8 @@ pub struct RpcPoolSettings {
 /// Retry policy: how many times, how long to wait, and how much retrying is allowed overall.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetrySettings {
-    /// Retries after the first attempt of a request. Default 2 (so three endpoints are each
-    /// tried once).
+    /// Retries after the first attempt of a request, at most [`MAX_RETRIES`]. Default 2 (so
+    /// three endpoints are each tried once).
     pub max_retries: u32,
     /// First backoff before retrying an endpoint already tried for this request; doubles per
     /// retry, with full jitter. Failing over to an untried endpoint does not wait. Default 20 ms.
@@ -135,6 +137,11 @@ impl RpcPoolSettings {
             || format!("must be between 1 and {MAX_CONCURRENCY}"),
         );
         c.check(
+            self.retry.max_retries <= MAX_RETRIES,
+            "retry.max_retries",
+            || format!("must be at most {MAX_RETRIES}"),
+        );
+        c.check(
             self.retry.backoff_base <= self.retry.backoff_max,
             "retry.backoff_base",
             || "must not exceed retry.backoff_max".into(),
@@ -202,6 +209,7 @@ mod tests {
             default_timeout: Duration::ZERO,
             max_concurrency: 0,
             retry: RetrySettings {
+                max_retries: 11,
                 backoff_base: Duration::from_secs(1),
                 backoff_max: Duration::from_millis(1),
                 budget_ratio: f64::NAN,
@@ -221,6 +229,7 @@ mod tests {
                 "endpoints",
                 "default_timeout",
                 "max_concurrency",
+                "retry.max_retries",
                 "retry.backoff_base",
                 "retry.budget_ratio",
                 "eject_after_failures",
