@@ -1,9 +1,10 @@
-//! Components and helpers shared by the runnable programs.
+//! Components and schemas shared by the runnable programs and the integration tests.
 //!
 //! [`node`] holds the real components of the `trading-node` reference service (RPC pool,
 //! circuit breaker, event bus, backpressure, shutdown, detection) and the embedded RPC
-//! simulator it runs against offline. Nothing here is part of `thorp-ops`: the framework knows
-//! nothing about Solana or trading; these modules are its first user.
+//! simulator it runs against offline. [`seed`] holds the seed notes' config schema. Nothing
+//! here is part of `thorp-ops`: the framework knows nothing about Solana or trading; these
+//! modules are its first user.
 
 #![cfg_attr(
     test,
@@ -15,3 +16,4 @@
 )]
 
 pub mod node;
+pub mod seed;
