@@ -16,11 +16,13 @@ use thorp_examples::node::backpressure::{Backpressure, BackpressureSettings};
 use thorp_examples::node::breaker::{CircuitBreaker, CircuitBreakerSettings};
 use thorp_examples::node::detection::{Decision, DetectionSettings, Detector};
 use thorp_examples::node::event_bus::{EventBus, EventBusSettings};
+use thorp_examples::node::poller::SlotEvent;
 use thorp_examples::node::poller::{SlotPoller, SlotPollerSettings};
 use thorp_examples::node::shutdown::{ShutdownManager, ShutdownReason, ShutdownSettings};
 use thorp_examples::node::simulator::SimulatorSettings;
 use thorp_examples::node::solana::Commitment;
 use thorp_examples::node::source::SharedSettings;
+use thorp_ops::config::{Store, Values};
 use tokio::sync::mpsc;
 
 fn thresholds(min_edge_score: f64) -> DetectionSettings {
@@ -215,4 +217,37 @@ async fn graceful_shutdown_under_load_finishes_requests_in_flight() {
         "no request was cut"
     );
     assert!(stats.requests >= 40);
+}
+
+#[test]
+fn detection_reads_a_thorp_ops_store_section_on_every_event() {
+    struct NodeConfig {
+        detection: DetectionSettings,
+    }
+    let store = Store::new(
+        NodeConfig {
+            detection: thresholds(0.0),
+        },
+        Values::default(),
+        None,
+    );
+    let section = store.section(|c: &NodeConfig| &c.detection);
+    let detector = Detector::new(move || section.load());
+    let event = SlotEvent {
+        slot: 42,
+        blockhash: "4sGjMW1sUnHzSxGspuhpqLDx6wiyjNtZAMdL4VZHirAn".into(),
+        last_valid_block_height: 192,
+        observed_at: tokio::time::Instant::now(),
+    };
+    assert!(detector.evaluate(&event).signal);
+    store.publish(
+        NodeConfig {
+            detection: thresholds(100.5),
+        },
+        Values::default(),
+        None,
+    );
+    let decision = detector.evaluate(&event);
+    assert!(!decision.signal);
+    assert_eq!(decision.min_edge_score, 100.5);
 }

@@ -1,26 +1,81 @@
 //! Where a component reads its settings: a cheap call on every use, so a reload shows at once.
 //!
-//! [`SettingsSource`] is implemented for any `Fn() -> Arc<T>`, which is how the `thorp-ops`
-//! config store plugs in (`move || store.load().detection.clone()` or a projection), and for
-//! [`SharedSettings`], a standalone lock-free cell for tests and programs without the store.
+//! [`SettingsSource`] is implemented for any `Fn() -> G` where `G` derefs to the settings, so
+//! the `thorp-ops` config store plugs in directly: `move || section.load()` with
+//! `section = store.section(|c: &NodeConfig| &c.detection)` (a lock-free load and a field
+//! access per event, no copy, no allocation). For other snapshot cells, [`project`] does the
+//! same narrowing:
+//!
+//! ```
+//! use thorp_examples::node::detection::{DetectionSettings, Detector};
+//! use thorp_examples::node::source::{SharedSettings, project};
+//!
+//! struct AppConfig { detection: DetectionSettings /* , rpc: ..., ... */ }
+//!
+//! let store = SharedSettings::new(AppConfig { detection: DetectionSettings::default() });
+//! let reader = store.clone();
+//! // Each event: one lock-free load of the snapshot, then a field access.
+//! let detector = Detector::new(project(move || reader.load(), |c: &AppConfig| &c.detection));
+//! # let _ = detector;
+//! ```
+//!
+//! [`SharedSettings`] is a standalone lock-free cell for tests and programs without the store.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
 /// A source of the current settings of type `T`. Called on the hot path: implementations
-/// must be cheap and must not block (a lock-free load and an `Arc` clone).
-pub trait SettingsSource<T>: Send + Sync {
+/// must be cheap and must not block (a lock-free load, an `Arc` clone, a field access).
+pub trait SettingsSource<T: ?Sized>: Send + Sync {
+    /// What `current` hands out: keeps the settings alive while they are read.
+    type Guard: Deref<Target = T>;
+
     /// The settings in force now.
-    fn current(&self) -> Arc<T>;
+    fn current(&self) -> Self::Guard;
 }
 
-impl<T, F> SettingsSource<T> for F
+impl<T, F, G> SettingsSource<T> for F
 where
-    F: Fn() -> Arc<T> + Send + Sync,
+    T: ?Sized,
+    F: Fn() -> G + Send + Sync,
+    G: Deref<Target = T>,
 {
-    fn current(&self) -> Arc<T> {
+    type Guard = G;
+
+    fn current(&self) -> G {
         self()
+    }
+}
+
+/// One section of a loaded snapshot: keeps the snapshot alive and derefs to the section.
+pub struct Projected<O: Deref, T: ?Sized> {
+    owner: O,
+    project: fn(&O::Target) -> &T,
+}
+
+impl<O: Deref, T: ?Sized> Deref for Projected<O, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        (self.project)(&self.owner)
+    }
+}
+
+/// A source that loads a snapshot with `load` and reads the section `project` picks out of it.
+pub fn project<O, T, L>(
+    load: L,
+    project: fn(&O::Target) -> &T,
+) -> impl Fn() -> Projected<O, T> + Send + Sync
+where
+    O: Deref,
+    T: ?Sized,
+    L: Fn() -> O + Send + Sync,
+{
+    move || Projected {
+        owner: load(),
+        project,
     }
 }
 
@@ -58,6 +113,8 @@ impl<T> SharedSettings<T> {
 }
 
 impl<T: Send + Sync> SettingsSource<T> for SharedSettings<T> {
+    type Guard = Arc<T>;
+
     fn current(&self) -> Arc<T> {
         self.load()
     }
@@ -80,5 +137,20 @@ mod tests {
         assert_eq!(read(&reader), 1);
         shared.store(2);
         assert_eq!(read(&reader), 2, "a store is visible to every clone");
+    }
+
+    #[test]
+    fn a_projection_reads_one_section_of_the_latest_snapshot() {
+        struct Whole {
+            a: u32,
+            b: u32,
+        }
+        let store = SharedSettings::new(Whole { a: 1, b: 10 });
+        let reader = store.clone();
+        let b = project(move || reader.load(), |w: &Whole| &w.b);
+        assert_eq!(read(&b), 10);
+        store.store(Whole { a: 2, b: 20 });
+        assert_eq!(read(&b), 20);
+        assert_eq!(store.load().a, 2);
     }
 }
