@@ -72,9 +72,9 @@ pub struct BackpressureStats {
     /// Fraction of admission requests refused in the window, 0.0..=1.0 (0 when none came).
     pub rejection_rate: f64,
     /// Items admitted and not yet released.
-    pub current_load: usize,
+    pub current_load: u64,
     /// The limit now.
-    pub max_queue_size: usize,
+    pub max_queue_size: u64,
     /// Admissions since start.
     pub admitted: u64,
     /// Refusals since start.
@@ -230,8 +230,8 @@ impl Backpressure {
             } else {
                 rejected as f64 / asked as f64
             },
-            current_load: load,
-            max_queue_size: limit,
+            current_load: load as u64,
+            max_queue_size: limit as u64,
             admitted: self.inner.admitted.load(Ordering::Relaxed),
             rejected: self.inner.rejected.load(Ordering::Relaxed),
         }
@@ -353,7 +353,7 @@ mod tests {
                 scope.spawn(move || {
                     for _ in 0..2_000 {
                         if let Ok(admission) = bp.try_admit() {
-                            peak.fetch_max(bp.stats().current_load, Ordering::Relaxed);
+                            peak.fetch_max(bp.stats().current_load as usize, Ordering::Relaxed);
                             drop(admission);
                         }
                     }

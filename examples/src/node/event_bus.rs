@@ -88,9 +88,9 @@ pub struct Envelope<E> {
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct EventBusStats {
     /// Events waiting in the queue now.
-    pub queue_depth: usize,
+    pub queue_depth: u64,
     /// Queue capacity.
-    pub capacity: usize,
+    pub capacity: u64,
     /// `queue_depth` as a percent of `capacity`, 0..=100.
     pub utilization: f64,
     /// Events accepted per second over the rate window.
@@ -262,8 +262,8 @@ impl Shared {
             .unwrap_or_else(PoisonError::into_inner)
             .per_second(Instant::now());
         EventBusStats {
-            queue_depth,
-            capacity: self.capacity,
+            queue_depth: queue_depth as u64,
+            capacity: self.capacity as u64,
             utilization: queue_depth as f64 * 100.0 / self.capacity as f64,
             events_per_second,
             published: self.published.load(Ordering::Relaxed),
@@ -422,7 +422,7 @@ mod tests {
             .is_err()
         );
         let (bus, _stream) = EventBus::<u8>::new(huge);
-        assert_eq!(bus.stats().capacity, MAX_CAPACITY);
+        assert_eq!(bus.stats().capacity, MAX_CAPACITY as u64);
         let (bus, _stream) = EventBus::<u8>::new(EventBusSettings {
             capacity: 0,
             ..EventBusSettings::default()
