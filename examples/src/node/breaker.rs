@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 
 use super::invalid::{Checker, InvalidSettings};
+use super::window::deadline;
 use tokio::time::{Duration, Instant};
 
 /// Settings of a [`CircuitBreaker`] (`RPC_BREAKER_*` / `CIRCUIT_*` keys). All changeable at
@@ -231,8 +232,8 @@ impl CircuitBreaker {
             State::HalfOpen {
                 in_flight,
                 succeeded,
-            } if *in_flight + *succeeded < probes => {
-                *in_flight += 1;
+            } if in_flight.saturating_add(*succeeded) < probes => {
+                *in_flight = in_flight.saturating_add(1);
                 return Ok(Permit {
                     inner: Arc::clone(&self.inner),
                     era: machine.era,
@@ -375,7 +376,7 @@ impl Machine {
 
     fn open(&mut self, now: Instant, inner: &Inner) {
         self.enter(State::Open {
-            until: now + self.settings.open_duration,
+            until: deadline(now, self.settings.open_duration),
         });
         inner.opened.fetch_add(1, Ordering::Relaxed);
     }
@@ -421,7 +422,7 @@ impl Permit {
                 },
                 false,
             ) => {
-                *consecutive_failures += 1;
+                *consecutive_failures = consecutive_failures.saturating_add(1);
                 if *consecutive_failures >= machine.settings.failure_threshold {
                     let failures = *consecutive_failures;
                     machine.open(now, inner);
@@ -440,7 +441,7 @@ impl Permit {
                 true,
             ) => {
                 *in_flight = in_flight.saturating_sub(1);
-                *succeeded += 1;
+                *succeeded = succeeded.saturating_add(1);
                 if *succeeded >= machine.settings.half_open_probes {
                     machine.enter(State::Closed {
                         consecutive_failures: 0,
@@ -629,6 +630,17 @@ mod tests {
             half_open_probes: 0,
         };
         assert_eq!(zero.validate().unwrap_err().problems.len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_huge_open_duration_from_config_does_not_panic() {
+        let b = CircuitBreaker::new(CircuitBreakerSettings {
+            failure_threshold: 1,
+            open_duration: Duration::MAX,
+            half_open_probes: 1,
+        });
+        fail(&b);
+        assert_eq!(b.state(), BreakerState::Open);
     }
 
     #[test]

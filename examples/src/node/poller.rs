@@ -221,7 +221,7 @@ impl SlotPoller {
         };
         match self.bus.try_publish(admission.attach(event)) {
             Ok(seq) => {
-                if last != 0 && latest.slot > last + 1 {
+                if last != 0 && latest.slot > last.saturating_add(1) {
                     c.missed_slots
                         .fetch_add(latest.slot - last - 1, Ordering::Relaxed);
                 }

@@ -41,6 +41,7 @@ use tokio::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use super::invalid::{Checker, InvalidSettings};
 use super::jsonrpc::{
     ErrorObject, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
     Response, VERSION,
@@ -75,6 +76,23 @@ pub struct SimulatorSettings {
     pub start_slot: u64,
     /// Seed of the simulator's random number generator. Default 0x5eed.
     pub seed: u64,
+}
+
+impl SimulatorSettings {
+    /// Check every rule; report all violations. (The simulator clamps out-of-range values
+    /// rather than misbehave, but a config reload should be refused instead.)
+    pub fn validate(&self) -> Result<(), InvalidSettings> {
+        let mut c = Checker::new("simulator");
+        c.check((0.0..=1.0).contains(&self.error_rate), "error_rate", || {
+            "must be between 0.0 and 1.0".into()
+        });
+        c.check(
+            self.slot_duration >= Duration::from_millis(1),
+            "slot_duration",
+            || "must be at least 1ms".into(),
+        );
+        c.finish()
+    }
 }
 
 impl Default for SimulatorSettings {
@@ -493,7 +511,7 @@ fn dispatch(shared: &Shared, method: &str, params: Option<&Value>) -> Result<Val
                 "context": { "slot": slot, "apiVersion": API_VERSION },
                 "value": {
                     "blockhash": shared.blockhash(slot),
-                    "lastValidBlockHeight": block_height + BLOCKHASH_VALIDITY_BLOCKS,
+                    "lastValidBlockHeight": block_height.saturating_add(BLOCKHASH_VALIDITY_BLOCKS),
                 },
             }))
         }
@@ -668,6 +686,23 @@ mod tests {
             call(&s, json!({"jsonrpc": "1.0", "id": 9, "method": "getSlot"}))["id"],
             9
         );
+    }
+
+    #[test]
+    fn extreme_settings_neither_panic_nor_validate() {
+        let s = shared(u64::MAX);
+        let answer = call(
+            &s,
+            json!({"jsonrpc": "2.0", "id": 1, "method": "getLatestBlockhash"}),
+        );
+        assert!(answer["result"]["value"]["lastValidBlockHeight"].is_u64());
+        let bad = SimulatorSettings {
+            error_rate: 2.0,
+            slot_duration: Duration::ZERO,
+            ..SimulatorSettings::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().problems.len(), 2);
+        assert_eq!(SimulatorSettings::default().validate(), Ok(()));
     }
 
     #[test]

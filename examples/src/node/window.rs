@@ -18,6 +18,13 @@ impl Reset for u64 {
     }
 }
 
+/// `now + duration`, saturating at a year ahead instead of panicking on overflow (durations
+/// come from config files; `Instant + Duration` panics past the clock's range).
+pub(crate) fn deadline(now: Instant, duration: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(365 * 24 * 3_600);
+    now.checked_add(duration.min(FAR)).unwrap_or(now)
+}
+
 /// The smallest slice we accept, so a window of zero cannot divide by zero.
 const MIN_SLICE: Duration = Duration::from_millis(1);
 
@@ -187,6 +194,17 @@ mod tests {
         // Still the same slice 140 ms later (slices are 250 ms, aligned to the start).
         *ring.current(later + Duration::from_millis(140)) += 1;
         assert_eq!(*ring.current(later + Duration::from_millis(140)), 2);
+    }
+
+    #[test]
+    fn deadlines_saturate_instead_of_overflowing() {
+        let now = Instant::now();
+        assert_eq!(
+            deadline(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        let far = deadline(now, Duration::MAX);
+        assert!(far > now + Duration::from_secs(364 * 24 * 3_600));
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::time::{Duration, Instant};
 use url::Url;
 
+use crate::node::window::deadline;
+
 /// How an endpoint is named in logs, errors and stats: `scheme://host[:port]`.
 ///
 /// Providers put API keys in the query string (`?api-key=`), in the path (`/<key>`) or in
@@ -97,7 +99,7 @@ impl Endpoint {
                 tracing::warn!(endpoint = %self.label, consecutive_failures = streak,
                                eject_ms = eject_for.as_millis() as u64, "rpc endpoint ejected");
             }
-            *until = Some(now + eject_for);
+            *until = Some(deadline(now, eject_for));
         }
     }
 
