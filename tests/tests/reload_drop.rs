@@ -1,6 +1,7 @@
 //! Dropping a `HotReload` stops everything it started: the watcher's thread, the reload loop,
 //! the signal task, subscriber tasks and a subscriber still running. Alone in its binary so
 //! that no other test's threads or tasks are counted.
+#![cfg(target_os = "linux")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,6 +1,7 @@
 //! Files that must never be applied: empty, truncated, mid-write, not UTF-8, a directory, not
 //! readable. Each is a rejected reload that keeps the previous snapshot, with nothing of the
 //! bad file applied, and the next good save is applied as usual.
+#![cfg(unix)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,5 +1,6 @@
 //! The watch survives every common way of saving a file: each test saves twice, the second
 //! save proving the first did not lose the watch.
+#![cfg(unix)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

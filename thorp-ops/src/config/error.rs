@@ -270,6 +270,20 @@ mod tests {
     }
 
     #[test]
+    fn url_credentials_are_redacted_in_display() {
+        let error = ConfigError::new(ErrorKind::Invalid {
+            message: "has scheme ftp".into(),
+            expected: "an absolute URL with scheme https".into(),
+        })
+        .with_key("PUBLIC_RPC_URL")
+        .with_value("ftp://u:pw@h.example/?api-key=hunter2&cluster=main", false);
+        assert_eq!(
+            error.value.as_deref(),
+            Some(r#""ftp://u:[redacted]@h.example/?api-key=[redacted]&cluster=main""#)
+        );
+    }
+
+    #[test]
     fn missing_key_names_its_doc() {
         let error = ConfigError::new(ErrorKind::Missing {
             doc: "Primary endpoint",

@@ -223,7 +223,8 @@ pub struct Change {
     pub old: Option<String>,
     /// The value after, `None` when it is no longer set.
     pub new: Option<String>,
-    /// Whether the values are redacted because the key is secret.
+    /// Whether the values are redacted: the key is secret, or what changed is a redacted part
+    /// (a credential in a URL), so `old` and `new` may read the same.
     pub secret: bool,
 }
 
