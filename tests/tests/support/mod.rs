@@ -27,6 +27,9 @@ use thorp_ops::config::{
 };
 use tokio::sync::broadcast;
 
+/// Helpers of the trading-node component tests (`node_*.rs`).
+pub mod node;
+
 pub use thorp_examples::seed::{LogLevel, SeedConfig};
 
 /// Longest any wait in a test may take before the test fails instead of hanging.
