@@ -5,10 +5,15 @@
 //! (parts that do not apply are left out: a missing file has no line, a component rule no key
 //! of its own). Values are shown only where the loader shows them: secret keys as
 //! `[redacted]`, URLs without their credentials.
+//!
+//! A rule across keys (`MIN_MARKET_CAP_USD` at most `MAX_MARKET_CAP_USD`) is checked once every
+//! key of its section is valid: it cannot compare a value that did not parse.
 
 use std::path::Path;
 
+use thorp_ops::HotConfig;
 use thorp_ops::config::{ConfigWarning, ErrorKind, load_file};
+use thorp_ops::envfile::{self, ParseOptions};
 
 use super::config::{NodeConfig, Upstream};
 
@@ -45,7 +50,13 @@ pub fn check_file(path: &Path) -> CheckReport {
                 .any(|error| matches!(error.kind, ErrorKind::Io(_)));
             return CheckReport {
                 errors: errors.errors().iter().map(ToString::to_string).collect(),
-                warnings: Vec::new(),
+                // The loader reports unknown keys only for a file that loads; a typo in a key
+                // name is worth knowing most when the file does not.
+                warnings: if unreadable {
+                    Vec::new()
+                } else {
+                    unknown_keys(path)
+                },
                 unreadable,
                 upstream: None,
             };
@@ -86,4 +97,27 @@ pub fn summary(path: &Path, report: &CheckReport) -> String {
         "{}: config ok; the node would run against {upstream}",
         path.display()
     )
+}
+
+/// The keys of the file at `path` that the schema does not declare, as the loader words them;
+/// empty if the file cannot be read or parsed (its errors say why).
+fn unknown_keys(path: &Path) -> Vec<String> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Vec::new();
+    };
+    let Ok(file) = envfile::parse_bytes(&bytes, &ParseOptions::new()) else {
+        return Vec::new();
+    };
+    let schema = NodeConfig::SCHEMA;
+    file.iter()
+        .filter(|entry| schema.find(&entry.key).is_none())
+        .map(|entry| {
+            let warning = ConfigWarning::UnknownKey {
+                key: entry.key.clone(),
+                line: entry.line,
+                suggestion: schema.suggest(&entry.key),
+            };
+            format!("{}:{warning}", path.display())
+        })
+        .collect()
 }

@@ -152,7 +152,7 @@ impl RpcPoolConfig {
         if self.retry_backoff_base_ms > self.retry_backoff_max_ms {
             problems.add(
                 &["RPC_RETRY_BACKOFF_BASE_MS", "RPC_RETRY_BACKOFF_MAX_MS"],
-                "RPC_RETRY_BACKOFF_BASE_MS must not exceed RPC_RETRY_BACKOFF_MAX_MS",
+                "must not exceed RPC_RETRY_BACKOFF_MAX_MS",
             );
         }
         let named = [
@@ -170,14 +170,12 @@ impl RpcPoolConfig {
             let Some(url) = url else { continue };
             // Compared, never printed: two of these URLs carry API keys.
             if let Some((first, _)) = named[..i].iter().find(|(_, other)| *other == Some(*url)) {
-                problems.add(&[first, key], format!("{key} repeats {first}"));
+                problems.add(&[first, key], "the same URL is set twice");
             }
             if url.scheme() == "https" && !cfg!(feature = "tls") {
                 problems.add(
                     &[key],
-                    format!(
-                        "{key} is https, but this build has no TLS (build with the `tls` feature)"
-                    ),
+                    "is https, but this build has no TLS (build with the `tls` feature)",
                 );
             }
         }
@@ -370,7 +368,7 @@ impl DetectionConfig {
         if self.min_market_cap_usd > self.max_market_cap_usd {
             problems.add(
                 &["MIN_MARKET_CAP_USD", "MAX_MARKET_CAP_USD"],
-                "MIN_MARKET_CAP_USD must not exceed MAX_MARKET_CAP_USD",
+                "must not exceed MAX_MARKET_CAP_USD",
             );
         }
         problems.finish()
@@ -449,7 +447,7 @@ pub struct SimulatorConfig {
     /// Run against the simulator: true, false, or unset for "when no RPC URL is set" (at restart).
     #[hot_config(key = "SIM_ENABLED")]
     pub enabled: Option<bool>,
-    /// Where the simulator listens; port 0 picks a free one (at restart).
+    /// Address (IP:PORT) the simulator listens on; port 0 picks a free one (at restart).
     #[hot_config(key = "SIM_LISTEN", default = "127.0.0.1:0")]
     pub listen: SocketAddr,
     /// Delay added to every request, in milliseconds.
@@ -503,7 +501,7 @@ pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 #[derive(HotConfig, Debug, Clone, PartialEq)]
 #[hot_config(component = "ops", prefix = "OPS_", validate = OpsConfig::check)]
 pub struct OpsConfig {
-    /// Address of the ops endpoints; keep it on loopback unless a proxy guards it (at restart).
+    /// Address (IP:PORT) of the ops endpoints; keep it on loopback unless a proxy guards it (at restart).
     #[hot_config(key = "OPS_LISTEN", default = "127.0.0.1:8787")]
     pub listen: SocketAddr,
     /// Bearer token for acknowledging alerts, at least 16 characters; unset refuses every ack.
@@ -519,7 +517,7 @@ impl OpsConfig {
         {
             problems.add(
                 &["OPS_ADMIN_TOKEN"],
-                format!("OPS_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LEN} characters"),
+                format!("must be at least {MIN_ADMIN_TOKEN_LEN} characters"),
             );
         }
         problems.finish()
@@ -650,39 +648,38 @@ impl NodeConfig {
         {
             problems.add(
                 &["SIM_ENABLED"],
-                "SIM_ENABLED is false but no RPC endpoint is set: set HELIUS_RPC_URL, \
-                 CHAINSTACK_RPC_URL or PUBLIC_RPC_URL, or unset SIM_ENABLED",
+                "is false but no RPC endpoint is set: set HELIUS_RPC_URL, CHAINSTACK_RPC_URL \
+                 or PUBLIC_RPC_URL, or unset SIM_ENABLED",
             );
         }
         problems.finish()
     }
 }
 
-/// The cross-key problems of one section, joined into the single rejection a hook returns.
+/// The cross-key problems of one section, as the single rejection a hook returns: the first
+/// problem gives the keys (and so the line) of the error, later ones follow in its message with
+/// their own keys, so each still names what to fix. Messages are worded to follow their first
+/// key, as the loader prints it first.
 #[derive(Default)]
 struct Problems {
-    keys: Vec<String>,
-    messages: Vec<String>,
+    problems: Vec<(Vec<&'static str>, String)>,
 }
 
 impl Problems {
-    fn add(&mut self, keys: &[&str], message: impl Into<String>) {
-        for key in keys {
-            if !self.keys.iter().any(|known| known == key) {
-                self.keys.push((*key).to_owned());
-            }
-        }
-        self.messages.push(message.into());
+    fn add(&mut self, keys: &[&'static str], message: impl Into<String>) {
+        self.problems.push((keys.to_vec(), message.into()));
     }
 
     fn finish(self) -> Result<(), Rejection> {
-        if self.messages.is_empty() {
+        let mut problems = self.problems.into_iter();
+        let Some((keys, first)) = problems.next() else {
             return Ok(());
-        }
-        let rejection = Rejection::new(self.messages.join("; "));
-        Err(self
-            .keys
+        };
+        let message = problems.fold(first, |message, (keys, next)| {
+            format!("{message}; {}: {next}", keys.join(", "))
+        });
+        Err(keys
             .into_iter()
-            .fold(rejection, |rejection, key| rejection.key(key)))
+            .fold(Rejection::new(message), Rejection::key))
     }
 }
