@@ -103,6 +103,8 @@ pub(crate) struct HealthAttr {
     pub(crate) unit: Option<LitStr>,
     pub(crate) rename: Option<LitStr>,
     pub(crate) skip: Option<Span>,
+    /// Whether an option was not understood (then what is missing may be what it meant).
+    pub(crate) had_unknown: bool,
 }
 
 /// The arguments of `#[health_component(...)]`.
@@ -149,9 +151,11 @@ pub(crate) fn parse_health_attr(attr: &Attribute, errors: &mut Errors) -> Health
         unit: None,
         rename: None,
         skip: None,
+        had_unknown: false,
     };
     let result = attr.parse_nested_meta(|meta| {
         let Some(ident) = meta.path.get_ident() else {
+            parsed.had_unknown = true;
             errors.spanned(&meta.path, format!("unknown `health` option; expected one of: {FIELD_OPTIONS}"));
             return skip_value(&meta);
         };
@@ -215,6 +219,7 @@ pub(crate) fn parse_health_attr(attr: &Attribute, errors: &mut Errors) -> Health
                 return Ok(());
             }
             _ => {
+                parsed.had_unknown = true;
                 errors.at(
                     ident.span(),
                     format!("unknown `health` option `{name}`; expected one of: {FIELD_OPTIONS}"),

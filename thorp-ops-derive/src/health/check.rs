@@ -137,7 +137,8 @@ fn check_field(
     let class = classify(&field.ty);
     for (i, rule) in field.rules.iter().enumerate() {
         let kind = rule.kind.name();
-        if field.rules[..i].iter().any(|r| r.kind == rule.kind) {
+        let duplicate = field.rules[..i].iter().any(|r| r.kind == rule.kind);
+        if duplicate {
             errors.at(
                 rule.kind_span,
                 format!("duplicate `{kind}` on field `{name}`; a field takes each rule once"),
@@ -175,7 +176,8 @@ fn check_field(
                     "threshold keys are `HEALTH_` followed by SCREAMING_SNAKE_CASE, so the config routes them to the health monitor, e.g. `key = \"HEALTH_MAX_RPC_LATENCY_MS\"`",
                 );
             }
-            if keys.contains(&key) {
+            // A duplicate rule's derived key clashes too; that is the same mistake, said once.
+            if keys.contains(&key) && !(duplicate && rule.key.is_none()) {
                 let span = rule.key.as_ref().map_or(rule.kind_span, syn::LitStr::span);
                 errors.at(span, format!("threshold key `{key}` is used by two rules; give one an explicit `key = \"...\"`"));
             }

@@ -36,9 +36,17 @@ pub(crate) fn expand(component: &Component) -> TokenStream {
         metric_specs.push(quote!(#p::metric(#field_name, #metric, #unit)));
         let member = &field.ident;
         let ty = &field.ty;
-        // Spanned at the type, so a type that cannot be a metric is blamed there.
-        metric_values.push(quote_spanned! {ty.span()=>
-            __eval.metric(<#ty as #p::MetricField>::metric_value(&self.#member));
+        // Spanned at the type, so a type that cannot be a metric is blamed there. A field with
+        // threshold rules must be a number; asking only that keeps a wrong type to one error.
+        let numeric = field.rules.iter().any(|r| !r.kind.is_state());
+        metric_values.push(if numeric {
+            quote_spanned! {ty.span()=>
+                __eval.metric(<#ty as #p::HealthNumber>::health_metric(&self.#member));
+            }
+        } else {
+            quote_spanned! {ty.span()=>
+                __eval.metric(<#ty as #p::MetricField>::metric_value(&self.#member));
+            }
         });
     }
 

@@ -205,6 +205,8 @@ fn build_field(ident: &Ident, field: &syn::Field, errors: &mut Errors) -> Field 
                 }),
                 key: attr.key,
             }),
+            // After an unknown option (likely a misspelt rule), orphans are that same mistake.
+            None if attr.had_unknown => {}
             None => {
                 for (option, lit) in [
                     (attr::ISSUE, &attr.issue),

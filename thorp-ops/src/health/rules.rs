@@ -33,6 +33,9 @@ pub trait HealthStats {
 pub trait HealthNumber {
     /// The value compared with the threshold.
     fn health_f64(&self) -> f64;
+
+    /// The value as a metric (integers stay integers).
+    fn health_metric(&self) -> MetricValue;
 }
 
 /// A field type that can be listed as a metric: numbers, `bool`, text, and enums that implement
@@ -78,6 +81,9 @@ macro_rules! numbers {
             fn health_f64(&self) -> f64 {
                 *self as f64
             }
+            fn health_metric(&self) -> MetricValue {
+                MetricValue::from(*self)
+            }
         }
         impl MetricField for $ty {
             fn metric_value(&self) -> MetricValue {
@@ -93,6 +99,9 @@ impl HealthNumber for usize {
     fn health_f64(&self) -> f64 {
         *self as f64
     }
+    fn health_metric(&self) -> MetricValue {
+        self.metric_value()
+    }
 }
 
 impl MetricField for usize {
@@ -105,6 +114,9 @@ impl HealthNumber for isize {
     #[allow(clippy::cast_precision_loss)]
     fn health_f64(&self) -> f64 {
         *self as f64
+    }
+    fn health_metric(&self) -> MetricValue {
+        self.metric_value()
     }
 }
 

@@ -1,0 +1,21 @@
+// No rules, a unit struct and a struct with only field options: still a component.
+#![deny(warnings)]
+
+use thorp_ops::health::{CheckContext, HealthStats, HealthStatus};
+use thorp_ops::health_component;
+
+#[health_component(name = "empty")]
+pub struct Nothing;
+
+#[health_component]
+pub struct QueueStats {
+    #[health(unit = "count")]
+    pub depth: usize,
+}
+
+fn main() {
+    assert_eq!(Nothing.evaluate(&CheckContext::default()).status, HealthStatus::Healthy);
+    assert_eq!(QueueStats::NAME, "queue");
+    assert!(QueueStats::RULES.is_empty());
+    assert_eq!(QueueStats { depth: 3 }.evaluate(&CheckContext::default()).metrics.len(), 1);
+}
