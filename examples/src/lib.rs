@@ -1,1 +1,3 @@
-//! Components and helpers shared by the runnable programs.
+//! Components and schemas shared by the runnable programs and the integration tests.
+
+pub mod seed;

@@ -14,7 +14,7 @@ use thorp_ops::health::stock::{CircuitBreakerStats, CircuitState};
 use thorp_ops::health::{
     AckError, AlertEvent, AlertSettings, AlertSink,
     AlertTransition::{Fired, Resolved},
-    BoxError, HealthMonitor, HealthStatus, MonitorSettings, StatsComponent,
+    BoxError, HealthMonitor, HealthStatus, MonitorSettings, StatsCheck,
 };
 use tokio::time::Instant;
 
@@ -48,7 +48,7 @@ async fn alerts_fire_once_resolve_and_acknowledge() {
     let cb = Settable::new(breaker(CircuitState::Open));
     let (sink, mut events) = ChannelSink::new();
     let monitor = HealthMonitor::builder()
-        .component(StatsComponent::new(cb.clone()))
+        .component(StatsCheck::new(cb.clone()))
         .settings(every_second())
         .probe(FedProbe::with_rss_mb(50))
         .sink(sink)
@@ -157,7 +157,7 @@ async fn resolution_waits_for_consecutive_clear_reports() {
         ..every_second()
     };
     let monitor = HealthMonitor::builder()
-        .component(StatsComponent::new(cb.clone()))
+        .component(StatsCheck::new(cb.clone()))
         .settings(settings)
         .probe(FedProbe::with_rss_mb(50))
         .sink(sink)
@@ -250,7 +250,7 @@ async fn a_hung_sink_delays_nothing() {
         ..every_second()
     };
     let monitor = HealthMonitor::builder()
-        .component(StatsComponent::new(cb.clone()))
+        .component(StatsCheck::new(cb.clone()))
         .settings(settings)
         .probe(FedProbe::with_rss_mb(50))
         .sink(Stuck(Arc::clone(&stuck)))

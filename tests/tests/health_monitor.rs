@@ -13,9 +13,9 @@ use std::time::Duration;
 use support::health::{FedProbe, Settable, next_report};
 use thorp_ops::health::stock::{BackpressureStats, RpcPoolStats};
 use thorp_ops::health::{
-    BasicComponent, BasicHealth, BoxError, CHECK_FAILED, CHECK_PANICKED, CHECK_TIMEOUT,
-    CheckContext, Component, ComponentHealth, HealthMonitor, HealthStatus, MonitorError,
-    MonitorSettings, StartOutcome, StatsComponent, stats_fn,
+    BasicCheck, BasicHealth, BoxError, CHECK_FAILED, CHECK_PANICKED, CHECK_TIMEOUT, CheckContext,
+    ComponentHealth, HealthCheck, HealthMonitor, HealthStatus, MonitorError, MonitorSettings,
+    StartOutcome, StatsCheck, stats_fn,
 };
 use tokio::time::Instant;
 
@@ -51,8 +51,8 @@ async fn seed_test_3_alerting() {
     let rpc = Settable::new(healthy_rpc());
     let backpressure = Settable::new(healthy_backpressure());
     let monitor = HealthMonitor::builder()
-        .component(StatsComponent::new(rpc.clone()))
-        .component(StatsComponent::new(backpressure.clone()))
+        .component(StatsCheck::new(rpc.clone()))
+        .component(StatsCheck::new(backpressure.clone()))
         .settings(every(Duration::from_secs(1)))
         .probe(FedProbe::with_rss_mb(50))
         .build()
@@ -123,7 +123,7 @@ async fn seed_test_3_alerting() {
 
 struct Hangs;
 
-impl Component for Hangs {
+impl HealthCheck for Hangs {
     fn name(&self) -> Cow<'static, str> {
         "hangs".into()
     }
@@ -134,7 +134,7 @@ impl Component for Hangs {
 
 struct Panics;
 
-impl Component for Panics {
+impl HealthCheck for Panics {
     fn name(&self) -> Cow<'static, str> {
         "panics".into()
     }
@@ -172,7 +172,7 @@ async fn hung_panicking_and_failing_checks_are_isolated() {
     let monitor = HealthMonitor::builder()
         .component(Hangs)
         .component(Panics)
-        .component(BasicComponent::new("fails", Fails))
+        .component(BasicCheck::new("fails", Fails))
         .component(stats_fn(healthy_rpc))
         .settings(MonitorSettings {
             check_timeout: Duration::from_secs(2),
@@ -237,7 +237,7 @@ async fn hung_panicking_and_failing_checks_are_isolated() {
 async fn a_stalled_check_never_causes_a_burst() {
     /// Records when each check began; the second one stalls.
     struct StallsOnce(Instant, std::sync::Mutex<Vec<u128>>);
-    impl Component for StallsOnce {
+    impl HealthCheck for StallsOnce {
         fn name(&self) -> Cow<'static, str> {
             "stallsOnce".into()
         }
@@ -272,7 +272,7 @@ async fn a_stalled_check_never_causes_a_burst() {
 /// Registers a component the test keeps a handle to.
 struct Shared<C>(Arc<C>);
 
-impl<C: Component> Component for Shared<C> {
+impl<C: HealthCheck> HealthCheck for Shared<C> {
     fn name(&self) -> Cow<'static, str> {
         self.0.name()
     }

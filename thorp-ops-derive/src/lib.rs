@@ -1,8 +1,20 @@
 //! Macros for `thorp-ops`. Use them through the `thorp-ops` crate, which re-exports them.
 
 mod errors;
-
 mod health;
+mod hot_config;
+mod spanned;
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+/// Derives `thorp_ops::HotConfig`: typed loading, validation, defaults, secret redaction and
+/// change routing for a config struct. See the `thorp_ops::HotConfig` docs for the attributes.
+#[proc_macro_derive(HotConfig, attributes(hot_config))]
+pub fn derive_hot_config(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    hot_config::derive(&input).into()
+}
 
 /// Generates health rules and a metric listing for a component's stats struct: an
 /// implementation of `thorp_ops::health::HealthStats`.
@@ -21,9 +33,6 @@ mod health;
 /// The attribute reference, with tested examples, is the `thorp_ops::health` module's
 /// documentation.
 #[proc_macro_attribute]
-pub fn health_component(
-    args: proc_macro::TokenStream,
-    input: proc_macro::TokenStream,
-) -> proc_macro::TokenStream {
+pub fn health_component(args: TokenStream, input: TokenStream) -> TokenStream {
     health::health_component(args.into(), input.into()).into()
 }

@@ -103,7 +103,7 @@
 //!
 //! # Components that are not stats
 //!
-//! [`BasicHealth`] is the seed's `isHealthy`/`getStatus` fallback; [`Component`] is the full
+//! [`BasicHealth`] is the seed's `isHealthy`/`getStatus` fallback; [`HealthCheck`] is the full
 //! hand-written check. Both may be async.
 
 mod alert;
@@ -122,8 +122,8 @@ mod timestamp;
 
 pub use alert::{AckError, Alert, AlertEvent, AlertKind, AlertSink, AlertTransition, LogSink};
 pub use component::{
-    BasicComponent, BasicHealth, BoxError, Component, FnStats, StatsComponent, StatsSource,
-    UNHEALTHY, stats_fn,
+    BasicCheck, BasicHealth, BoxError, FnStats, HealthCheck, StatsCheck, StatsSource, UNHEALTHY,
+    stats_fn,
 };
 pub use history::{HealthSummary, Trend};
 pub use monitor::{HealthMonitor, HealthMonitorBuilder, MonitorError, StartOutcome, ThresholdInfo};
@@ -138,4 +138,3 @@ pub use rules::{
 pub use settings::{AlertSettings, MonitorSettings, SettingsError, SettingsRejected, keys};
 pub use status::HealthStatus;
 pub use system::{ProcProbe, SystemProbe, SystemSample};
-pub use timestamp::Rfc3339;

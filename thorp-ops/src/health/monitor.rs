@@ -4,7 +4,7 @@
 use super::alert::{
     AckError, Alert, AlertEngine, AlertEvent, AlertSink, AlertTransition, DynSink, LogSink,
 };
-use super::component::{BoxError, Component, DynComponent};
+use super::component::{BoxError, DynCheck, HealthCheck};
 use super::history::{HealthSummary, History};
 use super::report::{
     CHECK_FAILED, CHECK_PANICKED, CHECK_TIMEOUT, ComponentHealth, ComponentReport, HIGH_MEMORY,
@@ -67,7 +67,7 @@ pub struct ThresholdInfo {
 #[derive(Clone)]
 struct Registered {
     name: Cow<'static, str>,
-    component: Arc<dyn DynComponent>,
+    component: Arc<dyn DynCheck>,
 }
 
 /// Settings as applied: the value plus what each check needs from it, built once per apply.
@@ -206,9 +206,9 @@ impl std::fmt::Debug for HealthMonitorBuilder {
 impl HealthMonitorBuilder {
     /// Adds a component.
     #[must_use]
-    pub fn component(mut self, component: impl Component) -> Self {
+    pub fn component(mut self, component: impl HealthCheck) -> Self {
         self.components.push(Registered {
-            name: Component::name(&component),
+            name: HealthCheck::name(&component),
             component: Arc::new(component),
         });
         self
@@ -324,9 +324,9 @@ impl HealthMonitor {
 
     /// Adds a component; it is checked from the next check on. Refused when the name is taken
     /// or the settings in force do not fit its rules.
-    pub fn register(&self, component: impl Component) -> Result<(), MonitorError> {
+    pub fn register(&self, component: impl HealthCheck) -> Result<(), MonitorError> {
         let registered = Registered {
-            name: Component::name(&component),
+            name: HealthCheck::name(&component),
             component: Arc::new(component),
         };
         let mut components = lock(&self.core().components);

@@ -177,7 +177,7 @@ impl Violation {
 /// What one check of one component found.
 ///
 /// Built by the code `#[health_component]` generates, or by hand in a
-/// [`Component`](super::Component):
+/// [`HealthCheck`](super::HealthCheck):
 ///
 /// ```
 /// use thorp_ops::health::{ComponentHealth, HealthStatus, Unit};
@@ -377,10 +377,7 @@ impl Serialize for ComponentReport {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         serialize_health_fields(&self.health, &mut map)?;
-        map.serialize_entry(
-            "lastCheck",
-            &timestamp::Rfc3339(self.last_check).to_string(),
-        )?;
+        map.serialize_entry("lastCheck", &crate::time::rfc3339(self.last_check))?;
         map.serialize_entry("durationMs", &(self.duration.as_secs_f64() * 1000.0))?;
         map.end()
     }

@@ -1,0 +1,437 @@
+//! From parsed `.env` entries to a typed config: the loader that generated code drives.
+//!
+//! Generated `HotConfig` code asks the [`Loader`] for each field in turn; the loader finds the
+//! entry (or the default), runs the field's parse-and-check closure, records the effective value
+//! and collects every error instead of stopping, so one load reports all problems of a file.
+
+use super::error::{ConfigError, ConfigErrors, ErrorKind};
+use super::schema::{KeySpec, Schema};
+use super::value::ValueError;
+use super::values::{Origin, Setting, Values};
+use crate::envfile::{self, ParseOptions};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A typed config with what it was loaded from.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Loaded<T> {
+    /// The typed config.
+    pub config: T,
+    /// Every key's effective value as text, unknown keys included.
+    pub values: Values,
+    /// Problems that did not stop the load, such as unknown keys.
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// A problem that does not stop a load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigWarning {
+    /// A key the schema does not declare. It is kept in [`Values`] (other code may read it).
+    UnknownKey {
+        /// The key.
+        key: String,
+        /// Its line.
+        line: u32,
+        /// A schema key it may be a typo of.
+        suggestion: Option<&'static str>,
+    },
+    /// A warning of the `.env` reader, such as a key set twice.
+    File(String),
+}
+
+impl std::fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UnknownKey {
+                key,
+                line,
+                suggestion: Some(suggestion),
+            } => {
+                write!(f, "{line}: {key}: unknown key (did you mean {suggestion}?)")
+            }
+            Self::UnknownKey {
+                key,
+                line,
+                suggestion: None,
+            } => write!(f, "{line}: {key}: unknown key"),
+            Self::File(message) => f.write_str(message),
+        }
+    }
+}
+
+/// A config entry as read from the file.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawValue {
+    /// The value, unquoted and expanded.
+    pub value: String,
+    /// Its 1-based line.
+    pub line: u32,
+}
+
+/// The entries of a file by key, before typing.
+pub type RawEntries = BTreeMap<String, RawValue>;
+
+/// Reason a [`validate`](crate::HotConfig) hook gives for refusing a whole config.
+///
+/// ```
+/// use thorp_ops::config::Rejection;
+///
+/// fn check(min: u64, max: u64) -> Result<(), Rejection> {
+///     if min > max {
+///         return Err(Rejection::new("must not exceed MAX_MARKET_CAP").key("MIN_MARKET_CAP"));
+///     }
+///     Ok(())
+/// }
+/// assert!(check(5, 1).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    keys: Vec<String>,
+    message: String,
+}
+
+impl Rejection {
+    /// A refusal with `message`; name the keys concerned with [`Rejection::key`].
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            keys: Vec::new(),
+            message: message.into(),
+        }
+    }
+
+    /// Names a key the refusal is about; the error points at its line.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.keys.push(key.into());
+        self
+    }
+}
+
+/// Drives the generated loading code; not for direct use.
+#[doc(hidden)]
+pub struct Loader<'a> {
+    raw: &'a RawEntries,
+    values: Values,
+    errors: Vec<ConfigError>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(raw: &'a RawEntries) -> Self {
+        Self {
+            raw,
+            values: Values::default(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The value of a required field (a default counts as set). `None` when it failed; the
+    /// error is recorded.
+    pub fn required<V>(
+        &mut self,
+        spec: &'static KeySpec,
+        parse: impl FnOnce(&str) -> Result<V, ValueError>,
+    ) -> Option<V> {
+        match self.lookup(spec, parse) {
+            Lookup::Value(value) => Some(value),
+            Lookup::Absent => {
+                self.values.insert(
+                    spec.key,
+                    Setting::new(None, Origin::Unset, spec.secret, true),
+                );
+                self.errors.push(
+                    ConfigError::new(ErrorKind::Missing { doc: spec.doc }).with_key(spec.key),
+                );
+                None
+            }
+            Lookup::Failed => None,
+        }
+    }
+
+    /// The value of an `Option` field: `Some(None)` when not set, `None` when it failed.
+    pub fn optional<V>(
+        &mut self,
+        spec: &'static KeySpec,
+        parse: impl FnOnce(&str) -> Result<V, ValueError>,
+    ) -> Option<Option<V>> {
+        match self.lookup(spec, parse) {
+            Lookup::Value(value) => Some(Some(value)),
+            Lookup::Absent => {
+                self.values.insert(
+                    spec.key,
+                    Setting::new(None, Origin::Unset, spec.secret, true),
+                );
+                Some(None)
+            }
+            Lookup::Failed => None,
+        }
+    }
+
+    /// Runs a struct's `validate` hook on a fully parsed config.
+    pub fn validate<T>(&mut self, config: T, hook: fn(&T) -> Result<(), Rejection>) -> Option<T> {
+        match hook(&config) {
+            Ok(()) => Some(config),
+            Err(rejection) => {
+                let mut error = ConfigError::new(ErrorKind::Rejected(rejection.message));
+                if let Some(key) = rejection.keys.first() {
+                    if let Some(raw) = self.raw.get(key) {
+                        error = error.at(raw.line, None);
+                    }
+                    error = error.with_key(rejection.keys.join(", "));
+                }
+                self.errors.push(error);
+                None
+            }
+        }
+    }
+
+    fn lookup<V>(
+        &mut self,
+        spec: &'static KeySpec,
+        parse: impl FnOnce(&str) -> Result<V, ValueError>,
+    ) -> Lookup<V> {
+        let (text, origin) = match self.raw.get(spec.key) {
+            // An empty optional value means "not set", as `.env` files are usually written.
+            Some(raw) if raw.value.is_empty() && !spec.required && spec.default.is_none() => {
+                return Lookup::Absent;
+            }
+            Some(raw) => (raw.value.as_str(), Origin::Line(raw.line)),
+            None => match spec.default {
+                Some(default) => (default, Origin::Default),
+                None => return Lookup::Absent,
+            },
+        };
+        match parse(text) {
+            Ok(value) => {
+                self.values.insert(
+                    spec.key,
+                    Setting::new(Some(text.to_owned()), origin, spec.secret, true),
+                );
+                Lookup::Value(value)
+            }
+            Err(error) => {
+                let message = if spec.secret && error.may_echo_input() {
+                    "is not valid".to_owned()
+                } else {
+                    error.message().to_owned()
+                };
+                let expected = spec.range().unwrap_or_else(|| spec.expectation());
+                let mut failure = ConfigError::new(ErrorKind::Invalid { message, expected })
+                    .with_key(spec.key)
+                    .with_value(text, spec.secret);
+                match origin {
+                    Origin::Line(line) => failure = failure.at(line, None),
+                    // A default the derive could not check at compile time (a `FromStr` type).
+                    _ => {
+                        failure.kind = ErrorKind::Rejected(format!(
+                            "the schema's default does not parse: {}",
+                            failure.kind
+                        ))
+                    }
+                }
+                self.errors.push(failure);
+                Lookup::Failed
+            }
+        }
+    }
+}
+
+enum Lookup<V> {
+    Value(V),
+    Absent,
+    Failed,
+}
+
+/// Types `entries` against `T`'s schema, reporting every problem at once.
+pub fn from_entries<T: crate::HotConfig>(entries: &RawEntries) -> Result<Loaded<T>, ConfigErrors> {
+    let schema: &Schema = T::SCHEMA;
+    let mut errors: Vec<ConfigError> = schema
+        .duplicate_keys()
+        .into_iter()
+        .map(|key| {
+            ConfigError::new(ErrorKind::DuplicateKey(schema.type_name.to_owned())).with_key(key)
+        })
+        .collect();
+    let mut loader = Loader::new(entries);
+    let config = T::__load(&mut loader);
+    errors.append(&mut loader.errors);
+    let mut values = loader.values;
+    let mut warnings = Vec::new();
+    for (key, raw) in entries {
+        if values.get(key).is_none() {
+            values.insert(
+                key.clone(),
+                Setting::new(
+                    Some(raw.value.clone()),
+                    Origin::Line(raw.line),
+                    false,
+                    false,
+                ),
+            );
+            warnings.push(ConfigWarning::UnknownKey {
+                key: key.clone(),
+                line: raw.line,
+                suggestion: schema.suggest(key),
+            });
+        }
+    }
+    match config {
+        Some(config) if errors.is_empty() => Ok(Loaded {
+            config,
+            values,
+            warnings,
+        }),
+        _ => Err(ConfigErrors::new(errors)),
+    }
+}
+
+/// Loads `T` from the bytes of a `.env` file, keeping the effective values and all warnings.
+/// `source` names the file in errors.
+pub fn from_bytes<T: crate::HotConfig>(
+    bytes: &[u8],
+    source: Option<&Arc<Path>>,
+    options: &ParseOptions<'_>,
+) -> Result<Loaded<T>, ConfigErrors> {
+    let locate = |errors: ConfigErrors| match source {
+        Some(file) => errors.in_file(file),
+        None => errors,
+    };
+    let (entries, mut file_warnings) = read_entries(bytes, options).map_err(locate)?;
+    let mut loaded = from_entries::<T>(&entries).map_err(locate)?;
+    file_warnings.append(&mut loaded.warnings);
+    loaded.warnings = file_warnings;
+    Ok(loaded)
+}
+
+/// Reads `.env` bytes into entries by key, with the reader's warnings.
+pub(crate) fn read_entries(
+    bytes: &[u8],
+    options: &ParseOptions<'_>,
+) -> Result<(RawEntries, Vec<ConfigWarning>), ConfigErrors> {
+    let file = envfile::parse_bytes(bytes, options)
+        .map_err(|errors| ConfigErrors::new(errors.into_iter().map(syntax_error).collect()))?;
+    let warnings = file
+        .warnings()
+        .iter()
+        .map(|warning| ConfigWarning::File(warning.to_string()))
+        .collect();
+    let entries = file
+        .into_entries()
+        .into_iter()
+        .map(|entry| {
+            (
+                entry.key,
+                RawValue {
+                    value: entry.value,
+                    line: entry.line,
+                },
+            )
+        })
+        .collect();
+    Ok((entries, warnings))
+}
+
+fn syntax_error(error: envfile::ParseError) -> ConfigError {
+    let message = error.to_string();
+    // The reader's messages start with their position; ours carries it in fields instead, so
+    // the display reads `app.env:7:3: expected KEY=VALUE` like every other config error.
+    let message = match (error.line(), message.split_once(": ")) {
+        (Some(_), Some((position, rest))) if position.starts_with("line ") => rest.to_owned(),
+        _ => message,
+    };
+    let mut out = ConfigError::new(ErrorKind::Syntax(message));
+    if let Some(line) = error.line() {
+        out = out.at(line, error.column());
+    }
+    if let Some(key) = error.key() {
+        out = out.with_key(key);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{HotConfig, Secret};
+    use proptest::prelude::*;
+    use std::time::Duration;
+    use url::Url;
+
+    /// A schema touching every kind of rule, for the property tests.
+    #[derive(HotConfig, Debug)]
+    #[hot_config(component = "probe", prefix = "P_")]
+    struct Probe {
+        #[hot_config(key = "P_URL", url(scheme = "https"), secret)]
+        url: Secret<Url>,
+        #[hot_config(key = "P_TIMEOUT", range = "1ms"..="1m", default = "2s")]
+        timeout: Duration,
+        #[hot_config(key = "P_SCORE", range = 0..=100, default = 60)]
+        score: u8,
+        #[hot_config(key = "P_RATE", min = 0.0, max = 1.0)]
+        rate: Option<f64>,
+        #[hot_config(key = "P_FLAG", default = false)]
+        flag: bool,
+        #[hot_config(key = "P_HOSTS", non_empty, default = "a,b")]
+        hosts: Vec<String>,
+    }
+
+    proptest! {
+        #[test]
+        fn loading_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = from_bytes::<Probe>(&bytes, None, &ParseOptions::new().without_env());
+        }
+
+        #[test]
+        fn loading_never_panics_on_arbitrary_values(
+            url in ".{0,40}", timeout in ".{0,12}", score in ".{0,6}", rate in ".{0,8}", hosts in ".{0,20}",
+        ) {
+            let text = crate::envfile::write_entries([
+                ("P_URL", url.as_str()), ("P_TIMEOUT", &timeout), ("P_SCORE", &score), ("P_RATE", &rate), ("P_HOSTS", &hosts),
+            ]);
+            if let Ok(text) = text
+                && let Err(errors) = from_bytes::<Probe>(text.as_bytes(), None, &ParseOptions::new().without_env())
+                && url.len() > 3
+            {
+                // A secret never shows, however it fails.
+                prop_assert!(!errors.to_string().contains(&url));
+            }
+        }
+
+        #[test]
+        fn written_valid_values_load_back_to_themselves(score in 0_u8..=100, millis in 1_u64..60_000, flag: bool) {
+            let timeout = crate::config::format_duration(Duration::from_millis(millis));
+            let text = crate::envfile::write_entries([
+                ("P_URL", "https://rpc.example.com/?api-key=k"),
+                ("P_TIMEOUT", timeout.as_str()),
+                ("P_SCORE", &score.to_string()),
+                ("P_FLAG", &flag.to_string()),
+            ]).map_err(|error| TestCaseError::fail(error.to_string()))?;
+            let loaded = from_bytes::<Probe>(text.as_bytes(), None, &ParseOptions::new().without_env())
+                .map_err(|errors| TestCaseError::fail(errors.to_string()))?;
+            prop_assert_eq!(loaded.config.score, score);
+            prop_assert_eq!(loaded.config.timeout, Duration::from_millis(millis));
+            prop_assert_eq!(loaded.config.flag, flag);
+            prop_assert_eq!(loaded.config.hosts, ["a", "b"]);
+            prop_assert_eq!(loaded.config.rate, None);
+            prop_assert_eq!(loaded.config.url.expose().host_str(), Some("rpc.example.com"));
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_in_line_order() {
+        let text = "P_SCORE=101\nP_RATE=2\nP_TIMEOUT=soon\n";
+        let errors = from_bytes::<Probe>(text.as_bytes(), None, &ParseOptions::new().without_env())
+            .err()
+            .map(|errors| errors.to_string());
+        assert_eq!(
+            errors.as_deref(),
+            Some(
+                "P_URL: is required but not set\n\
+                 1: P_SCORE: \"101\" is above the maximum (expected 0..=100)\n\
+                 2: P_RATE: \"2\" is above the maximum (expected 0..=1)\n\
+                 3: P_TIMEOUT: \"soon\" is not a duration (expected 1ms..=1m)"
+            )
+        );
+    }
+}

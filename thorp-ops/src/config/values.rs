@@ -1,0 +1,280 @@
+//! The effective settings of a loaded config as text, and the changes between two of them.
+//!
+//! Typed values are for the program; these are for people and for routing: what each key is
+//! set to and where that came from, compared key by key on reload. Values are kept as written
+//! so nothing needs `Display` on user types, and every way out ([`Setting::shown`], [`Change`],
+//! `Debug`) redacts secrets, credential-bearing URLs and keys whose names look like credentials.
+
+use crate::secret::{REDACTED, is_sensitive_param, redact_url_str};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "line")]
+pub enum Origin {
+    /// Set in the file at this 1-based line.
+    Line(u32),
+    /// Not set in the file; the schema's default applies.
+    Default,
+    /// Not set and optional: no value.
+    Unset,
+}
+
+/// One key's effective value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Setting {
+    value: Option<String>,
+    origin: Origin,
+    secret: bool,
+    known: bool,
+}
+
+impl Setting {
+    pub(crate) fn new(value: Option<String>, origin: Origin, secret: bool, known: bool) -> Self {
+        Self {
+            value,
+            origin,
+            secret,
+            known,
+        }
+    }
+
+    /// Where the value came from.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// Whether the value is redacted wherever it is shown: the schema marks the key secret, or
+    /// the key's name looks like a credential (`*_API_KEY`, `*_TOKEN`, ...).
+    pub fn is_secret(&self) -> bool {
+        self.secret
+    }
+
+    /// Whether the schema declares the key (unknown keys are kept too).
+    pub fn is_known(&self) -> bool {
+        self.known
+    }
+
+    /// The value as it may be shown to a person or written to a log.
+    pub fn shown(&self) -> Option<Cow<'_, str>> {
+        let value = self.value.as_deref()?;
+        Some(show(value, self.secret))
+    }
+
+    /// The value as written, secrets included. For code that uses the value, never for output.
+    pub fn expose(&self) -> Option<&str> {
+        self.value.as_deref()
+    }
+}
+
+/// Whether a key's name says its value is a credential, schema or not: `SOME_API_KEY`,
+/// `AUTH_TOKEN`, `DB_PASSWORD`.
+pub(crate) fn key_looks_secret(key: &str) -> bool {
+    is_sensitive_param(key) || key.rsplit('_').next().is_some_and(is_sensitive_param)
+}
+
+/// `value` as it may be shown: redacted when secret, else with the credential parts of a URL
+/// redacted.
+pub(crate) fn show(value: &str, secret: bool) -> Cow<'_, str> {
+    if secret {
+        Cow::Borrowed(REDACTED)
+    } else if value.contains("://") {
+        Cow::Owned(redact_url_str(value))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+impl fmt::Debug for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = self.value.as_deref().map(|value| show(value, self.secret));
+        f.debug_struct("Setting")
+            .field("value", &shown)
+            .field("origin", &self.origin)
+            .field("secret", &self.secret)
+            .finish()
+    }
+}
+
+/// Every key's effective value, schema keys and unknown keys alike, by key.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Values(BTreeMap<String, Setting>);
+
+impl Values {
+    pub(crate) fn insert(&mut self, key: impl Into<String>, mut setting: Setting) {
+        let key = key.into();
+        setting.secret |= key_looks_secret(&key);
+        self.0.insert(key, setting);
+    }
+
+    /// The setting of `key`.
+    pub fn get(&self, key: &str) -> Option<&Setting> {
+        self.0.get(key)
+    }
+
+    /// All settings, by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Setting)> {
+        self.0.iter().map(|(key, setting)| (key.as_str(), setting))
+    }
+
+    /// How many keys.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The keys whose values differ from `before`, by key; values redacted as for display.
+    pub fn changes_since(&self, before: &Values) -> Vec<Change> {
+        let mut changes = Vec::new();
+        let mut old = before.0.iter().peekable();
+        let mut new = self.0.iter().peekable();
+        // Both maps are sorted: walk them together once.
+        loop {
+            let step = match (old.peek(), new.peek()) {
+                (None, None) => break,
+                (Some((old_key, _)), Some((new_key, _))) => old_key.cmp(new_key),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+            };
+            match step {
+                std::cmp::Ordering::Less => {
+                    if let Some((key, setting)) = old.next() {
+                        changes.push(Change::between(key, Some(setting), None));
+                    }
+                }
+                std::cmp::Ordering::Greater => {
+                    if let Some((key, setting)) = new.next() {
+                        changes.push(Change::between(key, None, Some(setting)));
+                    }
+                }
+                std::cmp::Ordering::Equal => {
+                    if let (Some((key, was)), Some((_, now))) = (old.next(), new.next())
+                        && was.value != now.value
+                    {
+                        changes.push(Change::between(key, Some(was), Some(now)));
+                    }
+                }
+            }
+        }
+        changes.retain(|change| change.old != change.new || change.secret);
+        changes
+    }
+}
+
+impl fmt::Debug for Values {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(key, setting)| (key, setting.shown())))
+            .finish()
+    }
+}
+
+/// One key whose effective value changed in a reload. Values are as shown: secrets redacted.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    /// The key.
+    pub key: String,
+    /// The value before, `None` when it was not set.
+    pub old: Option<String>,
+    /// The value after, `None` when it is no longer set.
+    pub new: Option<String>,
+    /// Whether the values are redacted because the key is secret.
+    pub secret: bool,
+}
+
+impl Change {
+    fn between(key: &str, old: Option<&Setting>, new: Option<&Setting>) -> Self {
+        let secret = old.or(new).is_some_and(|setting| setting.secret);
+        Self {
+            key: key.to_owned(),
+            old: old.and_then(Setting::shown).map(Cow::into_owned),
+            new: new.and_then(Setting::shown).map(Cow::into_owned),
+            secret,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(entries: &[(&str, Option<&str>, bool)]) -> Values {
+        let mut values = Values::default();
+        for (key, value, secret) in entries {
+            values.insert(
+                *key,
+                Setting::new(value.map(str::to_owned), Origin::Line(1), *secret, true),
+            );
+        }
+        values
+    }
+
+    #[test]
+    fn changes_list_added_removed_and_modified_keys() {
+        let before = values(&[
+            ("A", Some("1"), false),
+            ("B", Some("2"), false),
+            ("C", Some("3"), false),
+        ]);
+        let after = values(&[
+            ("B", Some("2"), false),
+            ("C", Some("4"), false),
+            ("D", Some("5"), false),
+        ]);
+        let changes = after.changes_since(&before);
+        let summary: Vec<_> = changes
+            .iter()
+            .map(|c| (c.key.as_str(), c.old.as_deref(), c.new.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("A", Some("1"), None),
+                ("C", Some("3"), Some("4")),
+                ("D", None, Some("5"))
+            ]
+        );
+    }
+
+    #[test]
+    fn secret_changes_are_reported_with_redacted_values() {
+        let before = values(&[("HELIUS_RPC_URL", Some("https://a/?api-key=one"), true)]);
+        let after = values(&[("HELIUS_RPC_URL", Some("https://a/?api-key=two"), true)]);
+        let changes = after.changes_since(&before);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].old.as_deref(), Some(REDACTED));
+        assert!(!format!("{changes:?}{before:?}").contains("one"));
+    }
+
+    #[test]
+    fn credential_looking_keys_and_urls_are_redacted_even_when_not_marked() {
+        let values = values(&[
+            ("SOME_API_KEY", Some("abc"), false),
+            ("AUTH_TOKEN", Some("abc"), false),
+            ("PUBLIC_RPC_URL", Some("https://h/?token=abc"), false),
+            ("MIN_EDGE_SCORE", Some("60"), false),
+        ]);
+        let shown = |key| values.get(key).and_then(|s| s.shown()).map(Cow::into_owned);
+        assert_eq!(shown("SOME_API_KEY").as_deref(), Some(REDACTED));
+        assert_eq!(shown("AUTH_TOKEN").as_deref(), Some(REDACTED));
+        assert_eq!(
+            shown("PUBLIC_RPC_URL").as_deref(),
+            Some("https://h/?token=[redacted]")
+        );
+        assert_eq!(shown("MIN_EDGE_SCORE").as_deref(), Some("60"));
+        assert!(!format!("{values:?}").contains("abc"));
+    }
+
+    #[test]
+    fn unchanged_values_give_no_changes() {
+        let before = values(&[("A", Some("1"), false)]);
+        assert!(before.clone().changes_since(&before).is_empty());
+    }
+}
