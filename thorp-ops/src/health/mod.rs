@@ -135,6 +135,8 @@ pub use rules::{
     CheckContext, HealthNumber, HealthState, HealthStats, MetricField, MetricSpec, RuleKind,
     RuleSpec, ThresholdOverrides,
 };
-pub use settings::{AlertSettings, MonitorSettings, SettingsError, SettingsRejected, keys};
+pub use settings::{
+    AlertSettings, CONFIG_SECTION, MonitorSettings, SettingsError, SettingsRejected, keys,
+};
 pub use status::HealthStatus;
 pub use system::{ProcProbe, SystemProbe, SystemSample};

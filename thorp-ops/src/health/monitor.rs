@@ -11,9 +11,10 @@ use super::report::{
     HealthReport, MemoryMetrics, SystemMetrics,
 };
 use super::rules::{CheckContext, RuleSpec};
-use super::settings::{MonitorSettings, SettingsRejected};
+use super::settings::{self, MonitorSettings, SettingsRejected};
 use super::status::HealthStatus;
 use super::system::{ProcProbe, SystemProbe, SystemSample};
+use crate::config::{HotConfig, HotReload};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -428,6 +429,35 @@ impl HealthMonitor {
             "health monitor settings applied"
         );
         self.core().settings.send_replace(Applied::new(settings));
+        Ok(())
+    }
+
+    /// Keeps the settings in step with a hot-reloaded config file: applies its `healthMonitor`
+    /// keys now, then again after every reload that changes one of them, from the next check on.
+    /// A reload whose health keys are refused leaves the monitor's settings as they were; the
+    /// refusal is logged and recorded as this subscriber's failure in the reload history (the
+    /// rest of the config still applies).
+    ///
+    /// The subscription holds the monitor weakly: it does not keep a dropped monitor alive.
+    pub fn follow_config<T: HotConfig>(
+        &self,
+        reload: &HotReload<T>,
+    ) -> Result<(), SettingsRejected> {
+        self.apply_settings(MonitorSettings::from_values(reload.current().values())?)?;
+        let monitor = Arc::downgrade(&self.shared);
+        reload.subscribe_all(settings::CONFIG_SECTION.name, move |update| {
+            let concerns_us = update.changes().iter().any(|c| settings::is_section_key(&c.key));
+            let result = match monitor.upgrade() {
+                Some(shared) if concerns_us => MonitorSettings::from_values(update.snapshot().values())
+                    .and_then(|settings| HealthMonitor { shared }.apply_settings(settings))
+                    .map_err(|e| {
+                        warn!(version = update.version(), error = %e, "health monitor settings from config rejected");
+                        e.into()
+                    }),
+                _ => Ok(()),
+            };
+            std::future::ready(result)
+        });
         Ok(())
     }
 

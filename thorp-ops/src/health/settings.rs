@@ -8,6 +8,7 @@
 //! mapping for flat key/value pairs.
 
 use super::rules::{RuleKind, RuleSpec, ThresholdOverrides};
+use crate::config::Values;
 use std::fmt;
 use std::time::Duration;
 
@@ -316,6 +317,18 @@ impl MonitorSettings {
         }
     }
 
+    /// Builds settings from a config snapshot's values (unknown keys included, as thresholds
+    /// are not part of any schema); see [`from_entries`](Self::from_entries). A key removed from
+    /// the file goes back to its default.
+    pub fn from_values(values: &Values) -> Result<Self, SettingsRejected> {
+        Self::from_entries(
+            values
+                .iter()
+                .filter(|(key, _)| is_section_key(key))
+                .filter_map(|(key, setting)| setting.expose().map(|value| (key, value))),
+        )
+    }
+
     /// Checks these settings on their own and against the rules of the registered components
     /// (`(component name, its rules)`), collecting every problem.
     pub(crate) fn validate<'a>(
@@ -404,6 +417,18 @@ impl MonitorSettings {
         }
         errors
     }
+}
+
+/// The config component the monitor's settings are: its name, and the key prefixes it owns.
+pub const CONFIG_SECTION: crate::config::Component =
+    crate::config::Component::new("healthMonitor", &["HEALTH_", "ALERT_", "MONITOR_"]);
+
+/// Whether `key` belongs to the `healthMonitor` section.
+pub(crate) fn is_section_key(key: &str) -> bool {
+    CONFIG_SECTION
+        .prefixes
+        .iter()
+        .any(|prefix| key.starts_with(prefix))
 }
 
 fn invalid(key: &str, value: &str, expected: &'static str) -> SettingsError {
