@@ -95,7 +95,7 @@
 //! - [`secret`]: `secrecy` zeroizes and forbids `Clone` by default, which a config that is
 //!   cloned into snapshots cannot use; what is needed is only redacting `Debug`/`Serialize`.
 //! - [`health::ProcProbe`]: four numbers from `/proc/self` per check; `sysinfo` would scan the
-//!   whole system and `procfs` brings a large API (and `rustix`) for two files.
+//!   whole system and `procfs` brings a large API (and `rustix`) for four small reads.
 
 #![forbid(unsafe_code)]
 

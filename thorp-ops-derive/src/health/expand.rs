@@ -39,9 +39,17 @@ pub(crate) fn expand(component: &Component) -> TokenStream {
         // Spanned at the type, so a type that cannot be a metric is blamed there. A field with
         // threshold rules must be a number; asking only that keeps a wrong type to one error.
         let numeric = field.rules.iter().any(|r| !r.kind.is_state());
+        let state = field.rules.iter().any(|r| r.kind.is_state());
         metric_values.push(if numeric {
             quote_spanned! {ty.span()=>
                 __eval.metric(<#ty as #p::HealthNumber>::health_metric(&self.#member));
+            }
+        } else if state {
+            // Likewise a field with state rules must be a `HealthState`.
+            quote_spanned! {ty.span()=>
+                __eval.metric(#p::MetricValue::Text(::std::borrow::Cow::Borrowed(
+                    <#ty as #p::HealthState>::as_str(&self.#member),
+                )));
             }
         } else {
             quote_spanned! {ty.span()=>
@@ -89,11 +97,12 @@ pub(crate) fn expand(component: &Component) -> TokenStream {
                     rule_specs.push(quote! {
                         #p::state_rule(#p::RuleKind::#kind, #index, #metric, #issue, &[#(#names),*], #details)
                     });
-                    // Each variant keeps the span of the string it came from, so an unknown
-                    // variant is reported at that string.
-                    let patterns = variants
-                        .iter()
-                        .map(|v| quote_spanned!(v.span()=> #ty::#v { .. }));
+                    // The whole path takes the span of the string the variant came from, so an
+                    // unknown variant (or a type that is not an enum) is reported at that string.
+                    let patterns = variants.iter().map(|v| {
+                        let path = respan(quote!(#ty::#v), v.span());
+                        quote_spanned!(v.span()=> #path { .. })
+                    });
                     rule_calls.push(quote! {
                         __eval.state(#rule_index, ::core::matches!(self.#member, #(#patterns)|*));
                     });
@@ -148,6 +157,24 @@ fn segment(
             }
         }
     })
+}
+
+/// `tokens` with every token spanned at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
 
 fn fmt_tokens(fmt: Fmt) -> TokenStream {

@@ -18,7 +18,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// get it through [`StatsCheck`], healthy-or-not components through [`BasicCheck`].
 ///
 /// A check may be async. It runs on its own task under the monitor's check timeout, so a check
-/// that hangs, fails or panics makes only its own entry critical.
+/// that hangs, fails or panics makes only its own entry critical. A check that blocks its thread
+/// (a lock held by a stuck writer, a synchronous network call) still gets a `CHECK_TIMEOUT`
+/// report on time on a multi-threaded runtime, but cannot be cancelled and occupies a worker
+/// until it returns: do blocking work in `tokio::task::spawn_blocking` inside the check.
 ///
 /// ```
 /// use std::borrow::Cow;

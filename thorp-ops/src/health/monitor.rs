@@ -262,21 +262,12 @@ impl HealthMonitorBuilder {
         if self.log_sink {
             sinks.insert(0, Arc::new(LogSink));
         }
-        let core = Core {
-            components: Mutex::new(self.components),
-            settings: watch::Sender::new(Applied::new(self.settings)),
-            latest: watch::Sender::new(None),
-            state: Mutex::new(State::default()),
-            probe: self.probe,
-            sinks: sinks.into(),
-            dropped_events: AtomicU64::new(0),
-        };
-        Ok(HealthMonitor {
-            shared: Arc::new(Shared {
-                core: Arc::new(core),
-                running: Mutex::new(None),
-            }),
-        })
+        Ok(HealthMonitor::from_parts(
+            self.components,
+            self.settings,
+            self.probe,
+            sinks,
+        ))
     }
 }
 
@@ -290,13 +281,28 @@ impl HealthMonitor {
     /// A monitor with default settings, no components, the `/proc` probe and the log sink.
     #[must_use]
     pub fn new() -> Self {
+        Self::from_parts(
+            Vec::new(),
+            MonitorSettings::default(),
+            Arc::new(ProcProbe),
+            vec![Arc::new(LogSink)],
+        )
+    }
+
+    /// Assembles a monitor from checked parts.
+    fn from_parts(
+        components: Vec<Registered>,
+        settings: MonitorSettings,
+        probe: Arc<dyn SystemProbe>,
+        sinks: Vec<Arc<dyn DynSink>>,
+    ) -> Self {
         let core = Core {
-            components: Mutex::new(Vec::new()),
-            settings: watch::Sender::new(Applied::new(MonitorSettings::default())),
+            components: Mutex::new(components),
+            settings: watch::Sender::new(Applied::new(settings)),
             latest: watch::Sender::new(None),
             state: Mutex::new(State::default()),
-            probe: Arc::new(ProcProbe),
-            sinks: Arc::new([Arc::new(LogSink) as Arc<dyn DynSink>]),
+            probe,
+            sinks: sinks.into(),
             dropped_events: AtomicU64::new(0),
         };
         Self {
@@ -578,8 +584,12 @@ async fn run(core: Arc<Core>, mut stop: oneshot::Receiver<()>, events: mpsc::Sen
     let mut last_start = Instant::now();
     let initial = tokio::select! {
         biased;
-        _ = &mut stop => return info!("health monitoring stopped"),
-        report = core.tick(&events) => report,
+        _ = &mut stop => None,
+        report = core.tick(&events) => Some(report),
+    };
+    let Some(initial) = initial else {
+        info!("health monitoring stopped");
+        return;
     };
     info!(overall = %initial.overall, sequence = initial.sequence, "initial system health");
 

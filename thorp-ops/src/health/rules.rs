@@ -68,6 +68,11 @@ pub trait MetricField {
 /// }
 /// assert_eq!(Link::Down.as_str(), "DOWN");
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a health state",
+    label = "`degraded_when`/`critical_when` need an enum that implements `HealthState`",
+    note = "implement `HealthState::as_str` to name each variant in reports"
+)]
 pub trait HealthState {
     /// The state's name in reports, e.g. `"HALF_OPEN"`.
     fn as_str(&self) -> &'static str;
