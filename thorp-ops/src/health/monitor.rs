@@ -918,3 +918,85 @@ async fn deliver(
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test, with its message
+mod tests {
+    use super::*;
+
+    fn sample(rss_bytes: u64) -> SystemSample {
+        let mut sample = SystemSample::default();
+        sample.rss_bytes = Some(rss_bytes);
+        sample
+    }
+
+    #[test]
+    fn memory_rounds_like_the_seed_and_degrades_only_over_the_limit() {
+        let at_limit = system_metrics(&sample(1000 * MIB), 1000);
+        assert_eq!(
+            (at_limit.status, at_limit.memory.rss_mb),
+            (HealthStatus::Healthy, Some(1000))
+        );
+        let over = system_metrics(&sample(1000 * MIB + 1), 1000);
+        assert_eq!(over.status, HealthStatus::Degraded);
+        assert_eq!(over.issue.as_deref(), Some(HIGH_MEMORY));
+        assert_eq!(
+            system_metrics(&sample(MIB / 2), 1000).memory.rss_mb,
+            Some(1),
+            "half rounds up"
+        );
+        let unknown = system_metrics(&SystemSample::default(), 1);
+        assert_eq!(
+            (unknown.status, unknown.memory.rss_mb),
+            (HealthStatus::Healthy, None)
+        );
+    }
+
+    #[test]
+    fn panic_messages_are_kept_whatever_their_payload() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let message = |payload: Box<dyn std::any::Any + Send>| {
+            let error = runtime
+                .block_on(async move {
+                    tokio::spawn(async move { std::panic::resume_unwind(payload) }).await
+                })
+                .unwrap_err();
+            panicked("c", error).error.unwrap()
+        };
+        assert_eq!(message(Box::new("static")), "static");
+        assert_eq!(message(Box::new(String::from("owned"))), "owned");
+        assert_eq!(message(Box::new(7u8)), "non-string panic payload");
+    }
+
+    #[test]
+    fn errors_keep_their_sources() {
+        let inner = std::io::Error::other("disk full");
+        let outer: BoxError = Box::new(std::io::Error::new(
+            std::io::ErrorKind::Other,
+            Wrapped(inner),
+        ));
+        let health = failed("c", &outer);
+        assert_eq!(
+            health.error.as_deref(),
+            Some("wrote half a record: disk full")
+        );
+        assert_eq!(health.issue.as_deref(), Some(CHECK_FAILED));
+    }
+
+    #[derive(Debug)]
+    struct Wrapped(std::io::Error);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("wrote half a record")
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+}

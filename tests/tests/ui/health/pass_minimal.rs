@@ -13,7 +13,18 @@ pub struct QueueStats {
     pub depth: usize,
 }
 
+/// `#[derive]` may come before the attribute as well as after it.
+#[derive(Debug, Clone)]
+#[health_component]
+pub struct OrderedStats {
+    #[health(degraded_above = 1, issue = "SOME")]
+    pub value: u8,
+}
+
 fn main() {
+    let ordered = OrderedStats { value: 2 }.clone();
+    assert_eq!(format!("{ordered:?}"), "OrderedStats { value: 2 }");
+    assert_eq!(ordered.evaluate(&CheckContext::default()).status, HealthStatus::Degraded);
     assert_eq!(Nothing.evaluate(&CheckContext::default()).status, HealthStatus::Healthy);
     assert_eq!(QueueStats::NAME, "queue");
     assert!(QueueStats::RULES.is_empty());
