@@ -925,9 +925,10 @@ mod tests {
     use super::*;
 
     fn sample(rss_bytes: u64) -> SystemSample {
-        let mut sample = SystemSample::default();
-        sample.rss_bytes = Some(rss_bytes);
-        sample
+        SystemSample {
+            rss_bytes: Some(rss_bytes),
+            ..SystemSample::default()
+        }
     }
 
     #[test]
@@ -973,10 +974,7 @@ mod tests {
     #[test]
     fn errors_keep_their_sources() {
         let inner = std::io::Error::other("disk full");
-        let outer: BoxError = Box::new(std::io::Error::new(
-            std::io::ErrorKind::Other,
-            Wrapped(inner),
-        ));
+        let outer: BoxError = Box::new(std::io::Error::other(Wrapped(inner)));
         let health = failed("c", &outer);
         assert_eq!(
             health.error.as_deref(),
