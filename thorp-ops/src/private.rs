@@ -37,15 +37,40 @@ impl<T: ConfigValue> ViaConfigValue<T> for Leaf<T> {
 }
 
 pub trait ViaFromStr<T> {
-    fn parse_leaf(&self, raw: &str) -> Result<T, ValueError>;
+    fn parse_leaf(&self, raw: &str) -> Result<T, ValueError>
+    where
+        T: FromStrLeaf;
 }
 
-impl<T> ViaFromStr<T> for &Leaf<T>
+// No bound on the impl, only on the method: a type with neither trait then fails on
+// `FromStrLeaf` (an error at the field's type that says what to implement) instead of on a
+// method `parse_leaf` that "exists but its trait bounds were not satisfied".
+impl<T> ViaFromStr<T> for &Leaf<T> {
+    fn parse_leaf(&self, raw: &str) -> Result<T, ValueError>
+    where
+        T: FromStrLeaf,
+    {
+        T::from_config_str(raw)
+    }
+}
+
+/// A field type read through its `FromStr` impl.
+#[diagnostic::on_unimplemented(
+    message = "config field type `{Self}` cannot be parsed from text",
+    label = "implement `FromStr` or `thorp_ops::config::ConfigValue` for `{Self}`",
+    note = "a field's type is read with `ConfigValue` when it implements it, else with `FromStr` \
+            (whose error must implement `Display`)"
+)]
+pub trait FromStrLeaf: Sized {
+    fn from_config_str(raw: &str) -> Result<Self, ValueError>;
+}
+
+impl<T> FromStrLeaf for T
 where
     T: FromStr,
     T::Err: Display,
 {
-    fn parse_leaf(&self, raw: &str) -> Result<T, ValueError> {
+    fn from_config_str(raw: &str) -> Result<Self, ValueError> {
         T::from_str(raw).map_err(|error| ValueError::untrusted(format!("is not valid: {error}")))
     }
 }

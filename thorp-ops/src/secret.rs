@@ -125,11 +125,12 @@ pub fn redact_url(url: &Url) -> String {
 }
 
 /// Text that may hold a URL, with any credentials in it redacted. Input that does not parse as
-/// an absolute URL is returned unchanged.
+/// an absolute URL, or has no credentials, is returned as written (not normalized, so an
+/// error still shows the value the way the file has it).
 pub fn redact_url_str(text: &str) -> String {
     match Url::parse(text) {
-        Ok(url) => redact_url(&url),
-        Err(_) => text.to_owned(),
+        Ok(url) if url_has_credentials(&url) => redact_url(&url),
+        _ => text.to_owned(),
     }
 }
 
@@ -193,6 +194,7 @@ mod tests {
     #[test]
     fn redact_url_str_leaves_non_urls_alone() {
         assert_eq!(redact_url_str("not a url"), "not a url");
+        assert_eq!(redact_url_str("HTTPS://H.example"), "HTTPS://H.example");
         assert_eq!(
             redact_url_str("http://127.0.0.1:8899/?token=abc"),
             "http://127.0.0.1:8899/?token=[redacted]"

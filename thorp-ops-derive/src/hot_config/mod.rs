@@ -26,7 +26,9 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
             let mut out = error.to_compile_error();
             // An impl that still names the trait keeps the user's other code compiling, so one
             // mistake shows as its own errors and not as a cascade of "HotConfig not implemented".
-            out.extend(expand::fallback(&model));
+            if !model.generic {
+                out.extend(expand::fallback(&model));
+            }
             out
         }
     }

@@ -9,6 +9,9 @@ pub(crate) struct Model {
     pub(crate) ident: Ident,
     pub(crate) attrs: StructAttrs,
     pub(crate) fields: Vec<Field>,
+    /// Generic structs are refused; no fallback impl is emitted for them, since one without
+    /// the parameters would only add errors.
+    pub(crate) generic: bool,
 }
 
 pub(crate) struct Field {
@@ -72,21 +75,27 @@ impl Model {
         if !input.generics.params.is_empty() {
             errors.spanned(
                 &input.generics,
-                "HotConfig does not support generic structs",
+                "HotConfig does not support generic structs: a config's keys and types are fixed, \
+                 so name the concrete types in the fields",
             );
         }
         let named = match &input.data {
             Data::Struct(data) => match &data.fields {
                 Fields::Named(named) => named,
                 other => {
-                    errors.spanned(other, "HotConfig needs a struct with named fields");
+                    errors.spanned(
+                        other,
+                        "HotConfig needs a struct with named fields, one per key, like \
+                         `struct Rpc { timeout_ms: u64 }`",
+                    );
                     return None;
                 }
             },
             Data::Enum(data) => {
                 errors.at(
                     data.enum_token.span,
-                    "HotConfig needs a struct with named fields, not an enum",
+                    "HotConfig needs a struct with named fields, not an enum; to read an enum \
+                     from one key, implement `FromStr` for it and use it as a field's type",
                 );
                 return None;
             }
@@ -116,6 +125,7 @@ impl Model {
             ident: input.ident.clone(),
             attrs,
             fields,
+            generic: !input.generics.params.is_empty(),
         })
     }
 }
@@ -132,12 +142,12 @@ impl Field {
             .trim_start_matches("r#")
             .to_ascii_uppercase();
         let span = self.ident.span();
+        // An unknown `rename_all` rule is reported on its own; naming the fields as if it were
+        // the one rule there is keeps that mistake from also showing as a missing key per field.
         match (&attrs.key_prefix, &attrs.rename_all) {
             (Some(prefix), _) => Some(Sp::new(format!("{}{upper}", prefix.value), span)),
-            (None, Some(rule)) if rule.value == attr::SCREAMING_SNAKE_CASE => {
-                Some(Sp::new(upper, span))
-            }
-            _ => None,
+            (None, Some(_)) => Some(Sp::new(upper, span)),
+            (None, None) => None,
         }
     }
 }
@@ -263,4 +273,33 @@ pub(crate) fn type_name(ty: &Type) -> String {
         out.push(c);
     }
     out.replace(",", ", ").replace(",  ", ", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_read_as_written() {
+        let ty: Type = syn::parse_quote!(Option<Secret<Vec<url::Url>>>);
+        assert_eq!(type_name(&ty), "Option<Secret<Vec<url::Url>>>");
+        let ty: Type = syn::parse_quote!(std::collections::HashMap<String, u8>);
+        assert_eq!(type_name(&ty), "std::collections::HashMap<String, u8>");
+    }
+
+    #[test]
+    fn wrappers_are_peeled_in_order() {
+        let shape = Shape::of(&syn::parse_quote!(Option<Secret<Vec<u16>>>));
+        assert!(shape.optional && shape.secret && shape.list);
+        assert!(
+            shape.kind
+                == LeafKind::Int {
+                    signed: false,
+                    bits: 16
+                }
+        );
+        // Out of order, `Vec<Option<_>>` is a list of an unknown type.
+        let shape = Shape::of(&syn::parse_quote!(Vec<Option<u16>>));
+        assert!(shape.list && !shape.optional && shape.kind == LeafKind::Other);
+    }
 }

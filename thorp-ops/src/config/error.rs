@@ -109,12 +109,13 @@ impl ConfigError {
         self
     }
 
-    /// Sets the value as shown: quoted, or redacted when `secret`.
+    /// Sets the value as shown: quoted, or redacted when `secret`; credentials in a URL (even
+    /// one that does not parse) are redacted either way.
     pub fn with_value(mut self, value: &str, secret: bool) -> Self {
         self.value = Some(if secret {
             crate::secret::REDACTED.to_owned()
         } else {
-            format!("{value:?}")
+            format!("{:?}", super::values::show(value, false))
         });
         self
     }
@@ -251,6 +252,34 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "HELIUS_RPC_URL: [redacted] is not a URL (expected a URL)"
+        );
+    }
+
+    #[test]
+    fn credentials_in_a_bad_url_are_redacted_in_display() {
+        let error = ConfigError::new(ErrorKind::Invalid {
+            message: "is not a URL".into(),
+            expected: "a URL".into(),
+        })
+        .with_key("PUBLIC_RPC_URL")
+        .with_value("https://[host/?api-key=hunter2", false);
+        assert_eq!(
+            error.to_string(),
+            r#"PUBLIC_RPC_URL: "https://[host/?api-key=[redacted]" is not a URL (expected a URL)"#
+        );
+    }
+
+    #[test]
+    fn url_credentials_are_redacted_in_display() {
+        let error = ConfigError::new(ErrorKind::Invalid {
+            message: "has scheme ftp".into(),
+            expected: "an absolute URL with scheme https".into(),
+        })
+        .with_key("PUBLIC_RPC_URL")
+        .with_value("ftp://u:pw@h.example/?api-key=hunter2&cluster=main", false);
+        assert_eq!(
+            error.value.as_deref(),
+            Some(r#""ftp://u:[redacted]@h.example/?api-key=[redacted]&cluster=main""#)
         );
     }
 

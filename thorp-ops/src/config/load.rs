@@ -7,7 +7,7 @@
 use super::error::{ConfigError, ConfigErrors, ErrorKind};
 use super::schema::{KeySpec, Schema};
 use super::value::ValueError;
-use super::values::{Origin, Setting, Values};
+use super::values::{Origin, Setting, Values, key_looks_secret};
 use crate::envfile::{self, ParseOptions};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -174,8 +174,10 @@ impl<'a> Loader<'a> {
             Ok(()) => Some(config),
             Err(rejection) => {
                 let mut error = ConfigError::new(ErrorKind::Rejected(rejection.message));
-                if let Some(key) = rejection.keys.first() {
-                    if let Some(raw) = self.raw.get(key) {
+                if !rejection.keys.is_empty() {
+                    // The first named key that is set in the file gives the line; the others
+                    // may be at their defaults.
+                    if let Some(raw) = rejection.keys.iter().find_map(|key| self.raw.get(key)) {
                         error = error.at(raw.line, None);
                     }
                     error = error.with_key(rejection.keys.join(", "));
@@ -211,7 +213,9 @@ impl<'a> Loader<'a> {
                 Lookup::Value(value)
             }
             Err(error) => {
-                let message = if spec.secret && error.may_echo_input() {
+                // Redacted as `Values` shows it: a schema secret, or a key named like one.
+                let secret = spec.secret || key_looks_secret(spec.key);
+                let message = if secret && error.may_echo_input() {
                     "is not valid".to_owned()
                 } else {
                     error.message().to_owned()
@@ -219,7 +223,7 @@ impl<'a> Loader<'a> {
                 let expected = spec.range().unwrap_or_else(|| spec.expectation());
                 let mut failure = ConfigError::new(ErrorKind::Invalid { message, expected })
                     .with_key(spec.key)
-                    .with_value(text, spec.secret);
+                    .with_value(text, secret);
                 match origin {
                     Origin::Line(line) => failure = failure.at(line, None),
                     // A default the derive could not check at compile time (a `FromStr` type).
@@ -250,7 +254,10 @@ pub fn from_entries<T: crate::HotConfig>(entries: &RawEntries) -> Result<Loaded<
         .duplicate_keys()
         .into_iter()
         .map(|key| {
-            ConfigError::new(ErrorKind::DuplicateKey(schema.type_name.to_owned())).with_key(key)
+            let mut fields = Vec::new();
+            declared_by(schema, key, &mut fields);
+            let place = format!("{}, in {}", fields.join(" and "), schema.type_name);
+            ConfigError::new(ErrorKind::DuplicateKey(place)).with_key(key)
         })
         .collect();
     let mut loader = Loader::new(entries);
@@ -259,7 +266,8 @@ pub fn from_entries<T: crate::HotConfig>(entries: &RawEntries) -> Result<Loaded<
     let mut values = loader.values;
     let mut warnings = Vec::new();
     for (key, raw) in entries {
-        if values.get(key).is_none() {
+        // A schema key whose value failed is not unknown; its error says what is wrong.
+        if values.get(key).is_none() && schema.find(key).is_none() {
             values.insert(
                 key.clone(),
                 Setting::new(
@@ -283,6 +291,16 @@ pub fn from_entries<T: crate::HotConfig>(entries: &RawEntries) -> Result<Loaded<
             warnings,
         }),
         _ => Err(ConfigErrors::new(errors)),
+    }
+}
+
+/// The fields declaring `key`, as `Type.field`, flattened schemas included.
+fn declared_by(schema: &Schema, key: &str, out: &mut Vec<String>) {
+    for spec in schema.keys.iter().filter(|spec| spec.key == key) {
+        out.push(format!("{}.{}", schema.type_name, spec.field));
+    }
+    for flattened in schema.flattened {
+        declared_by(flattened, key, out);
     }
 }
 
@@ -339,6 +357,14 @@ fn syntax_error(error: envfile::ParseError) -> ConfigError {
     let message = match (error.line(), message.split_once(": ")) {
         (Some(_), Some((position, rest))) if position.starts_with("line ") => rest.to_owned(),
         _ => message,
+    };
+    // Likewise the key, which `with_key` below shows: `app.env:7:3: KEY: KEY: ...` otherwise.
+    let message = match error.key() {
+        Some(key) => message
+            .strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .map_or(message.clone(), str::to_owned),
+        None => message,
     };
     let mut out = ConfigError::new(ErrorKind::Syntax(message));
     if let Some(line) = error.line() {
@@ -433,5 +459,14 @@ mod tests {
                  3: P_TIMEOUT: \"soon\" is not a duration (expected 1ms..=1m)"
             )
         );
+    }
+
+    #[test]
+    fn syntax_errors_show_position_and_key_once() {
+        let Err(errors) = read_entries(b"A=1\nLOG_LEVEL=\"deb", &ParseOptions::new()) else {
+            panic!("an unclosed quote is a syntax error");
+        };
+        let shown: Vec<String> = errors.errors().iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["2:11: LOG_LEVEL: quoted value is never closed"]);
     }
 }

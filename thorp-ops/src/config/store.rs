@@ -58,12 +58,14 @@ impl<T> Deref for Snapshot<T> {
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for Snapshot<T> {
+/// Shows the effective values, redacted, rather than the config's own `Debug`: a plain `Url`
+/// field would print an API key in its query string.
+impl<T> fmt::Debug for Snapshot<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Snapshot")
             .field("version", &self.version)
             .field("source", &self.source)
-            .field("config", &self.config)
+            .field("values", &self.values)
             .finish_non_exhaustive()
     }
 }
@@ -161,7 +163,7 @@ impl<T> Store<T> {
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for Store<T> {
+impl<T> fmt::Debug for Store<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Store").field(&**self.load()).finish()
     }

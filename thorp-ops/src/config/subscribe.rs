@@ -195,8 +195,12 @@ pub(crate) async fn run<T: Send + Sync + 'static>(
             continue;
         };
         let started = Instant::now();
-        // Its own task, so a panic is caught by the runtime and a timeout can abort it.
-        let mut task = tokio::spawn(handler(pending.snapshot, Arc::from(pending.changes)));
+        // Its own task, so a panic is caught by the runtime and a timeout can abort it. The
+        // handler is called inside the task too: a closure that panics before returning its
+        // future would otherwise kill this loop and the subscriber with it.
+        let call = handler.clone();
+        let changes: Arc<[Change]> = Arc::from(pending.changes);
+        let mut task = tokio::spawn(async move { call(pending.snapshot, changes).await });
         let result = tokio::select! {
             biased;
             _ = stop.changed() => {

@@ -93,6 +93,15 @@ macro_rules! integers {
                         "is out of range for ", stringify!($ty),
                     )),
                     IntErrorKind::Empty => ValueError::new("is empty, expected an integer"),
+                    // `-1` for an unsigned type is an integer, just not one this type holds.
+                    IntErrorKind::InvalidDigit
+                        if <$ty>::MIN == 0
+                            && raw.strip_prefix('-').is_some_and(|digits| {
+                                !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+                            }) =>
+                    {
+                        ValueError::new(concat!("is out of range for ", stringify!($ty)))
+                    }
                     _ => ValueError::new("is not an integer"),
                 })
             }
@@ -232,7 +241,9 @@ mod tests {
         let error = u8::parse_value("256").err().map(|e| e.to_string());
         assert_eq!(error.as_deref(), Some("is out of range for u8"));
         assert!(i8::parse_value("-129").is_err());
-        assert!(u64::parse_value("-1").is_err());
+        let error = u64::parse_value("-1").err().map(|e| e.to_string());
+        assert_eq!(error.as_deref(), Some("is out of range for u64"));
+        assert!(u64::parse_value("--1").is_err_and(|e| e.message() == "is not an integer"));
     }
 
     #[test]

@@ -76,15 +76,53 @@ pub(crate) fn key_looks_secret(key: &str) -> bool {
 }
 
 /// `value` as it may be shown: redacted when secret, else with the credential parts of a URL
-/// redacted.
+/// redacted, of a malformed URL too (a typo in the host must not print the API key after it).
 pub(crate) fn show(value: &str, secret: bool) -> Cow<'_, str> {
     if secret {
         Cow::Borrowed(REDACTED)
     } else if value.contains("://") {
-        Cow::Owned(redact_url_str(value))
+        Cow::Owned(match url::Url::parse(value) {
+            Ok(_) => redact_url_str(value),
+            Err(_) => redact_malformed_url(value),
+        })
     } else {
         Cow::Borrowed(value)
     }
+}
+
+/// A URL that does not parse, with its password and API-key-like parameters redacted by text
+/// alone: the user info is what precedes the last `@` before any `?` or `#`, and parameters
+/// are the `name=value` pieces after them.
+fn redact_malformed_url(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    let (authority_and_path, tail) = rest.split_at(rest.find(['?', '#']).unwrap_or(rest.len()));
+    let mut shown = format!("{scheme}://");
+    match authority_and_path
+        .rfind('@')
+        .map(|at| authority_and_path.split_at(at))
+    {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            shown.push_str(&format!("{user}:{REDACTED}{host}"));
+        }
+        _ => shown.push_str(authority_and_path),
+    }
+    for piece in tail.split_inclusive(['?', '&', '#']) {
+        let (param, separator) = match piece.char_indices().last() {
+            Some((index, last @ ('?' | '&' | '#'))) => (&piece[..index], Some(last)),
+            _ => (piece, None),
+        };
+        match param.split_once('=') {
+            Some((name, _)) if is_sensitive_param(name) => {
+                shown.push_str(&format!("{name}={REDACTED}"));
+            }
+            _ => shown.push_str(param),
+        }
+        shown.extend(separator);
+    }
+    shown
 }
 
 impl fmt::Debug for Setting {
@@ -185,18 +223,24 @@ pub struct Change {
     pub old: Option<String>,
     /// The value after, `None` when it is no longer set.
     pub new: Option<String>,
-    /// Whether the values are redacted because the key is secret.
+    /// Whether the values are redacted: the key is secret, or what changed is a redacted part
+    /// (a credential in a URL), so `old` and `new` may read the same.
     pub secret: bool,
 }
 
 impl Change {
     fn between(key: &str, old: Option<&Setting>, new: Option<&Setting>) -> Self {
-        let secret = old.or(new).is_some_and(|setting| setting.secret);
+        let shown_old = old.and_then(Setting::shown).map(Cow::into_owned);
+        let shown_new = new.and_then(Setting::shown).map(Cow::into_owned);
+        // A change that redaction hides (a rotated token in a URL's query) is still a change:
+        // count it as secret, so it is kept and applied instead of passing for "unchanged".
+        let hidden = shown_old == shown_new
+            && old.and_then(Setting::expose) != new.and_then(Setting::expose);
         Self {
             key: key.to_owned(),
-            old: old.and_then(Setting::shown).map(Cow::into_owned),
-            new: new.and_then(Setting::shown).map(Cow::into_owned),
-            secret,
+            old: shown_old,
+            new: shown_new,
+            secret: hidden || old.or(new).is_some_and(|setting| setting.secret),
         }
     }
 }
@@ -270,6 +314,33 @@ mod tests {
         );
         assert_eq!(shown("MIN_EDGE_SCORE").as_deref(), Some("60"));
         assert!(!format!("{values:?}").contains("abc"));
+    }
+
+    #[test]
+    fn a_credential_changed_inside_a_shown_url_is_a_change() {
+        let before = values(&[("PUBLIC_RPC_URL", Some("https://h/?token=one"), false)]);
+        let after = values(&[("PUBLIC_RPC_URL", Some("https://h/?token=two"), false)]);
+        let changes = after.changes_since(&before);
+        assert_eq!(changes.len(), 1);
+        assert!(changes[0].secret);
+        assert_eq!(
+            changes[0].new.as_deref(),
+            Some("https://h/?token=[redacted]")
+        );
+    }
+
+    #[test]
+    fn malformed_urls_are_redacted_too() {
+        let shown = |value| show(value, false).into_owned();
+        assert_eq!(
+            shown("https://[nd-1.example.com/?api-key=abc&cluster=main#token=def"),
+            "https://[nd-1.example.com/?api-key=[redacted]&cluster=main#token=[redacted]"
+        );
+        assert_eq!(
+            shown("https://user:p@ss@[host/path?x=1"),
+            "https://user:[redacted]@[host/path?x=1"
+        );
+        assert_eq!(shown("https://[host/?a=1&b"), "https://[host/?a=1&b");
     }
 
     #[test]

@@ -1,0 +1,9 @@
+use thorp_ops::HotConfig;
+
+#[derive(HotConfig)]
+struct Rpc {
+    #[hot_config(key = "RPC_MAX_RETRIES", default = 300)]
+    max_retries: u8,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use thorp_ops::HotConfig;
+
+#[derive(HotConfig)]
+enum Mode {
+    Live,
+    Paper,
+}
+
+fn main() {}

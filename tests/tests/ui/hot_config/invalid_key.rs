@@ -1,0 +1,9 @@
+use thorp_ops::HotConfig;
+
+#[derive(HotConfig)]
+struct Rpc {
+    #[hot_config(key = "RPC-TIMEOUT-MS", default = 2000)]
+    timeout_ms: u64,
+}
+
+fn main() {}
