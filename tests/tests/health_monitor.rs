@@ -598,3 +598,56 @@ fn start_outside_a_runtime_is_an_error() {
     let monitor = HealthMonitor::new();
     assert!(matches!(monitor.start(), Err(MonitorError::NoRuntime)));
 }
+
+/// What the HTTP probes read: which critical components count for readiness, and how long ago
+/// the last report was made.
+#[tokio::test(start_paused = true)]
+async fn readiness_and_liveness_inputs() {
+    use thorp_ops::health::stock::{CircuitBreakerStats, CircuitState};
+    let rpc = Settable::new(healthy_rpc());
+    let monitor = HealthMonitor::builder()
+        .component(StatsCheck::new(rpc.clone()))
+        .component(stats_fn(|| CircuitBreakerStats {
+            state: CircuitState::Open,
+            failures: 9,
+            successes: 0,
+        }))
+        .component(BasicCheck::new("fails", Fails).affects_readiness(false))
+        .settings(every(Duration::from_secs(5)))
+        .probe(FedProbe::with_rss_mb(50))
+        .build()
+        .unwrap();
+    assert_eq!(monitor.since_last_report(), None);
+    let mut rx = monitor.subscribe();
+    monitor.start().unwrap();
+
+    let report = next_report(&mut rx).await;
+    assert_eq!(report.overall, HealthStatus::Critical);
+    assert_eq!(
+        report.readiness_blockers().count(),
+        0,
+        "an open breaker and an opted-out check do not block"
+    );
+    let json = serde_json::to_value(&*report).unwrap();
+    assert_eq!(
+        json["components"]["circuitBreaker"]["affectsReadiness"],
+        false
+    );
+    assert_eq!(json["components"]["rpcPool"]["affectsReadiness"], true);
+
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(monitor.since_last_report(), Some(Duration::from_secs(3)));
+
+    rpc.set(RpcPoolStats {
+        success_rate: 0.5,
+        ..healthy_rpc()
+    });
+    let report = next_report(&mut rx).await;
+    let blockers: Vec<_> = report
+        .readiness_blockers()
+        .map(|c| c.name.as_ref())
+        .collect();
+    assert_eq!(blockers, ["rpcPool"]);
+    assert_eq!(monitor.since_last_report(), Some(Duration::ZERO));
+    monitor.stop().await;
+}

@@ -12,6 +12,8 @@ use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
 pub(crate) const HEALTH: &str = "health";
 /// `#[health_component(name = "...")]`.
 pub(crate) const NAME: &str = "name";
+/// `#[health_component(readiness = false)]`.
+pub(crate) const READINESS: &str = "readiness";
 pub(crate) const DEGRADED_ABOVE: &str = "degraded_above";
 pub(crate) const DEGRADED_BELOW: &str = "degraded_below";
 pub(crate) const CRITICAL_ABOVE: &str = "critical_above";
@@ -111,6 +113,7 @@ pub(crate) struct HealthAttr {
 #[derive(Default)]
 pub(crate) struct ComponentArgs {
     pub(crate) name: Option<LitStr>,
+    pub(crate) readiness: Option<syn::LitBool>,
 }
 
 pub(crate) fn parse_component_args(args: TokenStream, errors: &mut Errors) -> ComponentArgs {
@@ -124,10 +127,18 @@ pub(crate) fn parse_component_args(args: TokenStream, errors: &mut Errors) -> Co
             }
             parsed.name = Some(lit);
             Ok(())
+        // readiness = false
+        } else if meta.path.is_ident(READINESS) {
+            let lit: syn::LitBool = meta.value()?.parse()?;
+            if parsed.readiness.is_some() {
+                errors.spanned(&meta.path, "duplicate `readiness`");
+            }
+            parsed.readiness = Some(lit);
+            Ok(())
         } else {
             errors.spanned(
                 &meta.path,
-                "unknown `health_component` option; the only option is `name = \"componentName\"`",
+                "unknown `health_component` option; expected `name = \"componentName\"` or `readiness = false`",
             );
             skip_value(&meta)
         }

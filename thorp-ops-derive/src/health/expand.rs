@@ -111,12 +111,17 @@ pub(crate) fn expand(component: &Component) -> TokenStream {
         }
     }
 
+    let readiness = component
+        .readiness
+        .map(|affects| quote!(const AFFECTS_READINESS: bool = #affects;));
+
     quote! {
         #[automatically_derived]
         impl #p::HealthStats for #ident {
             const NAME: &'static str = #name;
             const METRICS: &'static [#p::MetricSpec] = &[#(#metric_specs),*];
             const RULES: &'static [#p::RuleSpec] = &[#(#rule_specs),*];
+            #readiness
 
             fn evaluate(&self, ctx: &#p::CheckContext) -> #p::ComponentHealth {
                 let mut __eval = #p::Evaluator::new(

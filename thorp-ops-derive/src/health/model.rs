@@ -11,6 +11,8 @@ pub(crate) struct Component {
     pub(crate) ident: Ident,
     pub(crate) name: String,
     pub(crate) name_span: Span,
+    /// `readiness = ...` when given.
+    pub(crate) readiness: Option<bool>,
     pub(crate) fields: Vec<Field>,
 }
 
@@ -148,6 +150,7 @@ pub(crate) fn build(item: &ItemStruct, args: ComponentArgs, errors: &mut Errors)
         ident: item.ident.clone(),
         name,
         name_span,
+        readiness: args.readiness.as_ref().map(syn::LitBool::value),
         fields,
     }
 }

@@ -470,6 +470,7 @@ mod tests {
                     },
                     last_check: UNIX_EPOCH,
                     duration: Duration::ZERO,
+                    affects_readiness: true,
                 })
                 .collect(),
             system: SystemMetrics {

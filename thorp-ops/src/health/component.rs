@@ -55,6 +55,12 @@ pub trait HealthCheck: Send + Sync + 'static {
         &[]
     }
 
+    /// Whether this component being critical makes the service not ready. Read once, at
+    /// registration. Default: `true`.
+    fn affects_readiness(&self) -> bool {
+        true
+    }
+
     /// Checks the component once.
     fn check(
         &self,
@@ -161,6 +167,7 @@ where
 pub struct StatsCheck<S> {
     source: S,
     name: Cow<'static, str>,
+    readiness: bool,
 }
 
 impl<S: StatsSource> StatsCheck<S> {
@@ -169,7 +176,16 @@ impl<S: StatsSource> StatsCheck<S> {
         Self {
             source,
             name: Cow::Borrowed(<S::Stats as HealthStats>::NAME),
+            readiness: <S::Stats as HealthStats>::AFFECTS_READINESS,
         }
+    }
+
+    /// Overrides whether it counts for readiness (default: the stats type's
+    /// `#[health_component(readiness = ...)]`, else `true`).
+    #[must_use]
+    pub fn affects_readiness(mut self, affects: bool) -> Self {
+        self.readiness = affects;
+        self
     }
 
     /// Renames it, e.g. to register two RPC pools. Both keep the type's override keys, so one
@@ -194,6 +210,10 @@ impl<S: StatsSource> HealthCheck for StatsCheck<S> {
 
     fn rules(&self) -> &'static [RuleSpec] {
         <S::Stats as HealthStats>::RULES
+    }
+
+    fn affects_readiness(&self) -> bool {
+        self.readiness
     }
 
     async fn check(&self, ctx: &CheckContext) -> Result<ComponentHealth, BoxError> {
@@ -250,6 +270,7 @@ pub struct BasicCheck<B> {
     name: Cow<'static, str>,
     inner: B,
     unhealthy: HealthStatus,
+    readiness: bool,
 }
 
 impl<B: BasicHealth> BasicCheck<B> {
@@ -259,7 +280,15 @@ impl<B: BasicHealth> BasicCheck<B> {
             name: name.into(),
             inner,
             unhealthy: HealthStatus::Degraded,
+            readiness: true,
         }
+    }
+
+    /// Whether it counts for readiness (default `true`).
+    #[must_use]
+    pub fn affects_readiness(mut self, affects: bool) -> Self {
+        self.readiness = affects;
+        self
     }
 
     /// The status reported when `is_healthy` answers `false` (degraded by default).
@@ -273,6 +302,10 @@ impl<B: BasicHealth> BasicCheck<B> {
 impl<B: BasicHealth> HealthCheck for BasicCheck<B> {
     fn name(&self) -> Cow<'static, str> {
         self.name.clone()
+    }
+
+    fn affects_readiness(&self) -> bool {
+        self.readiness
     }
 
     async fn check(&self, _ctx: &CheckContext) -> Result<ComponentHealth, BoxError> {

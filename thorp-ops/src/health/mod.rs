@@ -54,6 +54,9 @@
 //! `#[health_component]` on a struct with named fields, no generics:
 //! - `name = "rpcPool"`: the component's name in reports. Default: the struct's name in
 //!   lowerCamelCase without a trailing `Stats` (`RpcPoolStats` → `rpcPool`).
+//! - `readiness = false`: the component being critical does not make the service not ready
+//!   (see [`HealthReport::readiness_blockers`]); for failures the service rides out, like an
+//!   open circuit breaker. Default `true`.
 //!
 //! `#[health(...)]` on a field, any number of times; each attribute holds at most one rule:
 //! - `degraded_above = N`, `critical_above = N`: violated while the value is greater than N

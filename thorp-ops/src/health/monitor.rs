@@ -68,7 +68,18 @@ pub struct ThresholdInfo {
 #[derive(Clone)]
 struct Registered {
     name: Cow<'static, str>,
+    affects_readiness: bool,
     component: Arc<dyn DynCheck>,
+}
+
+impl Registered {
+    fn new(component: impl HealthCheck) -> Self {
+        Self {
+            name: HealthCheck::name(&component),
+            affects_readiness: component.affects_readiness(),
+            component: Arc::new(component),
+        }
+    }
 }
 
 /// Settings as applied: the value plus what each check needs from it, built once per apply.
@@ -208,10 +219,7 @@ impl HealthMonitorBuilder {
     /// Adds a component.
     #[must_use]
     pub fn component(mut self, component: impl HealthCheck) -> Self {
-        self.components.push(Registered {
-            name: HealthCheck::name(&component),
-            component: Arc::new(component),
-        });
+        self.components.push(Registered::new(component));
         self
     }
 
@@ -332,10 +340,7 @@ impl HealthMonitor {
     /// Adds a component; it is checked from the next check on. Refused when the name is taken
     /// or the settings in force do not fit its rules.
     pub fn register(&self, component: impl HealthCheck) -> Result<(), MonitorError> {
-        let registered = Registered {
-            name: HealthCheck::name(&component),
-            component: Arc::new(component),
-        };
+        let registered = Registered::new(component);
         let mut components = lock(&self.core().components);
         if components.iter().any(|c| c.name == registered.name) {
             return Err(MonitorError::DuplicateComponent(
@@ -519,6 +524,13 @@ impl HealthMonitor {
                 std::future::pending::<()>().await;
             }
         }
+    }
+
+    /// Time since the latest report was published (monotonic clock), `None` before the first:
+    /// a liveness probe compares it with the interval.
+    #[must_use]
+    pub fn since_last_report(&self) -> Option<Duration> {
+        lock(&self.core().state).last_at.map(|at| at.elapsed())
     }
 
     /// The reports kept, oldest first.
@@ -741,6 +753,7 @@ impl Core {
                     health,
                     last_check,
                     duration,
+                    affects_readiness: registered.affects_readiness,
                 }
             })
             .collect::<Vec<_>>();

@@ -371,6 +371,8 @@ pub struct ComponentReport {
     pub last_check: SystemTime,
     /// How long the check took.
     pub duration: Duration,
+    /// Whether this component being critical makes the service not ready.
+    pub affects_readiness: bool,
 }
 
 impl Serialize for ComponentReport {
@@ -379,6 +381,7 @@ impl Serialize for ComponentReport {
         serialize_health_fields(&self.health, &mut map)?;
         map.serialize_entry("lastCheck", &crate::time::rfc3339(self.last_check))?;
         map.serialize_entry("durationMs", &(self.duration.as_secs_f64() * 1000.0))?;
+        map.serialize_entry("affectsReadiness", &self.affects_readiness)?;
         map.end()
     }
 }
@@ -469,6 +472,14 @@ impl HealthReport {
         self.components.iter().find(|c| c.name == name)
     }
 
+    /// Critical components that count for readiness: while there is one, the service should be
+    /// taken out of rotation.
+    pub fn readiness_blockers(&self) -> impl Iterator<Item = &ComponentReport> {
+        self.components
+            .iter()
+            .filter(|c| c.affects_readiness && c.health.status == HealthStatus::Critical)
+    }
+
     /// Components whose status is `status`, in registration order.
     pub fn components_with(&self, status: HealthStatus) -> impl Iterator<Item = &ComponentReport> {
         self.components
@@ -494,6 +505,7 @@ mod tests {
             health,
             last_check: std::time::UNIX_EPOCH + Duration::from_millis(1500),
             duration: Duration::from_micros(250),
+            affects_readiness: true,
         };
         assert_eq!(
             serde_json::to_value(&report).unwrap(),
@@ -505,6 +517,7 @@ mod tests {
                 "units": { "successRate": "ratio" },
                 "lastCheck": "1970-01-01T00:00:01.500Z",
                 "durationMs": 0.25,
+                "affectsReadiness": true,
             })
         );
     }

@@ -19,6 +19,10 @@ pub trait HealthStats {
     const METRICS: &'static [MetricSpec];
     /// Every rule, in declaration order.
     const RULES: &'static [RuleSpec];
+    /// Whether this component being critical makes the service not ready (out of rotation).
+    /// `#[health_component(readiness = false)]` for components whose failure the service
+    /// rides out, such as an open circuit breaker.
+    const AFFECTS_READINESS: bool = true;
 
     /// Applies the rules, with thresholds taken from `ctx` where overridden.
     fn evaluate(&self, ctx: &CheckContext) -> ComponentHealth;

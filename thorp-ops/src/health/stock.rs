@@ -133,7 +133,9 @@ impl HealthState for CircuitState {
 }
 
 /// A circuit breaker: its state and counters.
-#[health_component(name = "circuitBreaker")]
+// An open breaker is the service protecting itself: it should not take the node out of
+// rotation on its own.
+#[health_component(name = "circuitBreaker", readiness = false)]
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CircuitBreakerStats {
     /// Where the breaker is.
@@ -364,5 +366,7 @@ mod tests {
         );
         assert_eq!(CircuitBreakerStats::RULES[0].variants(), ["Open"]);
         assert_eq!(CircuitBreakerStats::RULES[0].key(), None);
+        assert!(!CircuitBreakerStats::AFFECTS_READINESS);
+        assert!(RpcPoolStats::AFFECTS_READINESS);
     }
 }

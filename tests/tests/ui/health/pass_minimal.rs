@@ -4,7 +4,7 @@
 use thorp_ops::health::{CheckContext, HealthStats, HealthStatus};
 use thorp_ops::health_component;
 
-#[health_component(name = "empty")]
+#[health_component(name = "empty", readiness = false)]
 pub struct Nothing;
 
 #[health_component]
@@ -26,6 +26,8 @@ fn main() {
     assert_eq!(format!("{ordered:?}"), "OrderedStats { value: 2 }");
     assert_eq!(ordered.evaluate(&CheckContext::default()).status, HealthStatus::Degraded);
     assert_eq!(Nothing.evaluate(&CheckContext::default()).status, HealthStatus::Healthy);
+    assert!(!Nothing::AFFECTS_READINESS);
+    assert!(QueueStats::AFFECTS_READINESS);
     assert_eq!(QueueStats::NAME, "queue");
     assert!(QueueStats::RULES.is_empty());
     assert_eq!(QueueStats { depth: 3 }.evaluate(&CheckContext::default()).metrics.len(), 1);
