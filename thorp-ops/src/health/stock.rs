@@ -366,7 +366,7 @@ mod tests {
         );
         assert_eq!(CircuitBreakerStats::RULES[0].variants(), ["Open"]);
         assert_eq!(CircuitBreakerStats::RULES[0].key(), None);
-        assert!(!CircuitBreakerStats::AFFECTS_READINESS);
-        assert!(RpcPoolStats::AFFECTS_READINESS);
+        const { assert!(!CircuitBreakerStats::AFFECTS_READINESS) };
+        const { assert!(RpcPoolStats::AFFECTS_READINESS) };
     }
 }
