@@ -6,12 +6,15 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
-use support::health::{FedProbe, next_report};
+use support::health::FedProbe;
 use thorp_ops::HotConfig;
 use thorp_ops::config::{HotReload, Outcome, ReloadOptions, SubscriberResult};
+use thorp_ops::health::HealthReport;
 use thorp_ops::health::stock::RpcPoolStats;
 use thorp_ops::health::{HealthMonitor, HealthStatus, MonitorSettings, stats_fn};
+use tokio::sync::watch;
 
 /// The rest of the service's config; the health keys are the monitor's, not this struct's.
 #[derive(HotConfig, Debug)]
@@ -20,6 +23,14 @@ struct NodeConfig {
     /// The node's name.
     #[hot_config(key = "NODE_NAME", default = "node-1")]
     name: String,
+}
+
+/// The next report, failing the test (not hanging it) if none comes: this test runs on the
+/// real clock, as the config watcher does.
+async fn next_report(rx: &mut watch::Receiver<Option<Arc<HealthReport>>>) -> Arc<HealthReport> {
+    tokio::time::timeout(Duration::from_secs(10), support::health::next_report(rx))
+        .await
+        .expect("a report within 10 s")
 }
 
 fn rpc() -> RpcPoolStats {
