@@ -10,7 +10,7 @@ mod support;
 
 use std::str::FromStr;
 use std::time::Duration;
-use support::{entries, error_line, error_lines, errors, load, load_entries};
+use support::loading::{entries, error_line, error_lines, errors, load, load_entries};
 use thorp_examples::seed::{LogLevel, SeedConfig};
 use thorp_ops::config::{
     ConfigValue, ConfigWarning, ErrorKind, Origin, Rejection, ValueError, from_entries, load_str,
@@ -201,7 +201,6 @@ struct Texts {
 
 #[test]
 fn strings_are_taken_as_written() {
-    // `=` and a `#` inside a word are kept; ` #` would start a comment (envfile's rule).
     let texts = load::<Texts>("NAME=a b=c#d").config;
     assert_eq!(texts.name, "a b=c#d");
     assert_eq!(texts.node, "node-1");
@@ -621,6 +620,31 @@ SHUTDOWN_TIMEOUT_MS=1e3";
 5: LOG_LEVEL: "loud" is not valid: expected trace, debug, info, warn or error
 6: BACKPRESSURE_MAX_QUEUE_SIZE: "0" is below the minimum (expected 1..=1000000)
 7: SHUTDOWN_TIMEOUT_MS: "1e3" is not an integer (expected a non-negative integer)"#
+    );
+}
+
+#[test]
+fn errors_name_the_file_they_were_found_in() {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(error) => panic!("temp dir: {error}"),
+    };
+    let path = dir.path().join("trading.env");
+    let text =
+        "# trading node\n\nRPC_WEIGHT=0.5\n\n# timeouts\n\nRPC_DEFAULT_TIMEOUT_MS=not_a_number\n";
+    if let Err(error) = std::fs::write(&path, text) {
+        panic!("write {}: {error}", path.display());
+    }
+    let errors = match thorp_ops::config::load_file::<Bounded>(&path) {
+        Ok(_) => panic!("{} must be refused", path.display()),
+        Err(errors) => errors,
+    };
+    assert_eq!(
+        errors.to_string(),
+        format!(
+            r#"{}:7: RPC_DEFAULT_TIMEOUT_MS: "not_a_number" is not an integer (expected 100..=60000)"#,
+            path.display()
+        )
     );
 }
 

@@ -137,17 +137,3 @@ pub fn check_non_empty<T: Emptiness>(value: &T) -> Result<(), ValueError> {
         Ok(())
     }
 }
-
-/// Implemented only by redacting wrappers: a `secret` field's type must be one, so a
-/// `#[derive(Debug)]` on the struct cannot print the value.
-#[diagnostic::on_unimplemented(
-    message = "`secret` field of type `{Self}` would print its value",
-    label = "wrap this type in `thorp_ops::Secret<...>`",
-    note = "`Secret<T>` prints `[redacted]` in Debug and has no Display"
-)]
-pub trait Redacting {}
-
-impl<T> Redacting for Secret<T> {}
-impl<T: Redacting> Redacting for Option<T> {}
-
-pub const fn assert_redacting<T: Redacting + ?Sized>() {}

@@ -1,6 +1,4 @@
-//! Helpers shared by the integration tests: building entries and reading load results.
-
-#![allow(dead_code, reason = "each test file uses the helpers it needs")]
+//! Helpers for the `HotConfig` tests: building entries and reading load results.
 
 use thorp_ops::HotConfig;
 use thorp_ops::config::{ConfigErrors, Loaded, RawEntries, RawValue, from_entries, load_str};
@@ -21,7 +19,7 @@ pub(crate) fn entries(items: &[(&str, &str, u32)]) -> RawEntries {
         .collect()
 }
 
-/// Loads `text` (simple `KEY=VALUE` lines) into `T`, panicking with every error on failure.
+/// Loads `.env` text into `T`, panicking with every error on failure.
 pub(crate) fn load<T: HotConfig>(text: &str) -> Loaded<T> {
     match load_str::<T>(text) {
         Ok(loaded) => loaded,

@@ -12,7 +12,7 @@
     reason = "a test helper fails the test loudly at the first broken step"
 )]
 
-mod loading;
+pub mod loading;
 pub use loading::*;
 
 pub(crate) mod health;
@@ -28,6 +28,9 @@ use thorp_ops::config::{
     SubscriberResult,
 };
 use tokio::sync::broadcast;
+
+/// Helpers of the trading-node component tests (`node_*.rs`).
+pub mod node;
 
 pub use thorp_examples::seed::{LogLevel, SeedConfig};
 

@@ -417,7 +417,9 @@ mod tests {
             ]);
             if let Ok(text) = text
                 && let Err(errors) = from_bytes::<Probe>(text.as_bytes(), None, &ParseOptions::new().without_env())
-                && url.len() > 3
+                && url.chars().count() > 3
+                // Other values are shown; one that contains the secret's text would show it.
+                && ![&timeout, &score, &rate, &hosts].iter().any(|value| value.contains(url.as_str()))
             {
                 // A secret never shows, however it fails.
                 prop_assert!(!errors.to_string().contains(&url));
