@@ -1,6 +1,8 @@
 //! What generated code calls, and nothing else. Not a public API: it changes without notice.
 
 pub use crate::config::{Component, HotConfig, KeySpec, Loader, Rejection, Schema, ValueError};
+/// What `#[health_component]` generated code calls.
+pub use crate::health::private as health;
 pub use crate::secret::Secret;
 pub use ::core;
 pub use ::std::time::Duration;

@@ -15,6 +15,8 @@
 pub mod loading;
 pub use loading::*;
 
+pub(crate) mod health;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
