@@ -6,6 +6,7 @@
 //!                               └─subscribers──> pool · breaker · backpressure · shutdown · simulator · log level
 //! slot poller ─breaker─> rpc pool ─> simulator | real RPC
 //!      └─backpressure admission─> event bus ─> detector ─> decisions (log, broadcast)
+//! health monitor ──(every HEALTH_CHECK_INTERVAL_MS)──> reports · history · alerts
 //! ops endpoints (127.0.0.1) <── config view and history
 //! ```
 //!
@@ -13,13 +14,14 @@
 //! component's own rules, the simulator (if any) and the ops socket are bound, and only then
 //! do the poller and detector start. Shutdown runs the other way: the stop signal ends the
 //! poller, the queue drains through detection (bounded by `SHUTDOWN_TIMEOUT_MS`), then the
-//! ops server and the simulator close within what is left of the timeout.
+//! health monitor, the ops server and the simulator stop within what is left of the timeout.
 
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::{Arc, Weak};
 
 use thorp_ops::config::{HotReload, ReloadHandle, Section};
+use thorp_ops::health::{HealthMonitor, MonitorError, MonitorSettings};
 use thorp_ops::http::OpsRouter;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
@@ -31,6 +33,7 @@ use super::config::{
     DetectionConfig, ENDPOINT_KEYS, LoggingConfig, NodeConfig, RESTART_KEYS, SettingsProblem,
     Upstream,
 };
+use super::health::Sources;
 use super::logging::LogControl;
 use crate::node::backpressure::{Backpressure, BackpressureSettings};
 use crate::node::breaker::{CircuitBreaker, CircuitBreakerSettings};
@@ -86,6 +89,9 @@ pub enum StartError {
     /// The signal handlers could not be installed.
     #[error("cannot install the SIGINT/SIGTERM handlers")]
     Signals(#[source] std::io::Error),
+    /// The health monitor refused its settings or could not start.
+    #[error("health monitor cannot start: {0}")]
+    Health(#[from] MonitorError),
 }
 
 fn join(problems: &[SettingsProblem]) -> String {
@@ -136,6 +142,7 @@ pub struct TradingNode {
     backpressure: Backpressure,
     shutdown: ShutdownManager,
     detector: Arc<NodeDetector>,
+    monitor: HealthMonitor,
     bus: EventBusMonitor,
     poller: SlotPollerMonitor,
     decisions: broadcast::Sender<Decision>,
@@ -229,6 +236,34 @@ impl TradingNode {
         let detector = Arc::new(Detector::new(StoreThresholds {
             section: config.store().section(|c: &NodeConfig| &c.detection),
         }));
+        let monitor = Sources {
+            rpc_pool: {
+                let pool = pool.clone();
+                move || pool.stats()
+            },
+            circuit_breaker: {
+                let breaker = breaker.clone();
+                move || breaker.stats()
+            },
+            event_bus: {
+                let bus = bus_monitor.clone();
+                move || bus.stats()
+            },
+            backpressure: {
+                let backpressure = backpressure.clone();
+                move || backpressure.stats()
+            },
+            slot_poller: {
+                let poller = poller_monitor.clone();
+                move || poller.stats()
+            },
+            detection: {
+                let detector = Arc::clone(&detector);
+                move || detector.stats()
+            },
+        }
+        .monitor(MonitorSettings::from(&cfg.health))?;
+        Self::follow_health(&config, &monitor);
         let (decisions, _) = broadcast::channel(DECISION_BUFFER);
         shutdown.spawn(poller.run(shutdown.token()));
         shutdown.spawn({
@@ -257,6 +292,8 @@ impl TradingNode {
             }
         });
 
+        // First check now (logged by the monitor), then every HEALTH_CHECK_INTERVAL_MS.
+        monitor.start()?;
         let mut node = Self {
             config,
             upstream,
@@ -266,6 +303,7 @@ impl TradingNode {
             backpressure,
             shutdown,
             detector,
+            monitor,
             bus: bus_monitor,
             poller: poller_monitor,
             decisions,
@@ -306,6 +344,12 @@ impl TradingNode {
         }
         let left = || budget.saturating_sub(started.elapsed());
 
+        if tokio::time::timeout(left(), self.monitor.stop())
+            .await
+            .is_err()
+        {
+            tracing::warn!("health monitor did not stop in time");
+        }
         self.ops_stop.cancel();
         let mut ops_server = self.ops_server;
         if tokio::time::timeout(left(), &mut ops_server).await.is_err() {
@@ -363,6 +407,11 @@ impl TradingNode {
     /// The shutdown manager: [`trigger`](ShutdownManager::trigger) stops the node.
     pub fn shutdown(&self) -> &ShutdownManager {
         &self.shutdown
+    }
+
+    /// The health monitor over the node's components.
+    pub fn health(&self) -> &HealthMonitor {
+        &self.monitor
     }
 
     /// Figures of the event bus.
@@ -487,6 +536,33 @@ impl TradingNode {
                     }
                     Ok(())
                 }
+            },
+        );
+    }
+
+    /// Applies the `healthMonitor` section (interval, thresholds, alert rules) from the next
+    /// check on, and refuses a reload whose health settings the monitor would not take.
+    fn follow_health(config: &HotReload<NodeConfig>, monitor: &HealthMonitor) {
+        let applying = monitor.clone();
+        config.subscribe(
+            "healthMonitor",
+            |c: &NodeConfig| &c.health,
+            move |update| {
+                let monitor = applying.clone();
+                async move {
+                    monitor.apply_settings(MonitorSettings::from(update.section()))?;
+                    Ok(())
+                }
+            },
+        );
+        let checking = monitor.clone();
+        config.veto(
+            "healthMonitor",
+            |c: &NodeConfig| &c.health,
+            move |section| {
+                checking
+                    .validate_settings(&MonitorSettings::from(section))
+                    .map_err(|rejected| rejected.to_string())
             },
         );
     }
