@@ -58,6 +58,12 @@ impl Keys {
         self
     }
 
+    /// Removes `key` from the file.
+    pub fn remove(&mut self, key: &str) -> &mut Self {
+        self.0.remove(key);
+        self
+    }
+
     /// The `.env` text.
     pub fn text(&self) -> String {
         self.0.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
