@@ -8,7 +8,7 @@ use std::time::Duration;
 use thorp_examples::node::detection::Decision;
 use thorp_examples::trading::config::NodeConfig;
 use thorp_examples::trading::node::{NodeOptions, TradingNode};
-use thorp_ops::config::{HotReload, Outcome, ReloadOptions, ReloadRecord};
+use thorp_ops::config::{HotReload, Outcome, ReloadOptions, ReloadRecord, SubscriberResult};
 use thorp_ops::health::{ComponentReport, HealthReport, HealthStatus};
 use tokio::sync::broadcast;
 
@@ -114,10 +114,47 @@ impl Node {
                 Err(_) => panic!("edit {changes:?} not applied within {NODE_WAIT:?}"),
             };
             match record.outcome {
-                Outcome::Applied => return record,
+                Outcome::Applied => return self.subscribers_done(record).await,
                 Outcome::Unchanged => {}
                 _ => panic!("edit {changes:?} was not applied: {record:#?}"),
             }
+        }
+    }
+
+    /// The record of `applied` once every subscriber it notified has finished. The reload
+    /// event goes out before subscribers run and nothing signals their end, so this looks at
+    /// the history until none is pending (bounded, a few milliseconds in practice).
+    async fn subscribers_done(&self, applied: ReloadRecord) -> ReloadRecord {
+        let deadline = tokio::time::Instant::now() + NODE_WAIT;
+        loop {
+            let record = self
+                .node
+                .config()
+                .history()
+                .into_iter()
+                .find(|record| record.attempt == applied.attempt)
+                .unwrap_or_else(|| applied.clone());
+            let pending = record
+                .subscribers
+                .iter()
+                .any(|s| s.result == SubscriberResult::Pending);
+            if !pending {
+                let failed: Vec<_> = record
+                    .subscribers
+                    .iter()
+                    .filter(|s| s.result != SubscriberResult::Ok)
+                    .collect();
+                assert!(
+                    failed.is_empty(),
+                    "subscribers did not apply the edit: {failed:#?}"
+                );
+                return record;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "subscribers still running after {NODE_WAIT:?}: {record:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
 
