@@ -1,5 +1,9 @@
 //! The `trading-node` config: its defaults agree with the components', the template and the
 //! checked-in file are complete and valid, and `--check` lists every problem without a secret.
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
 
 mod support;
 
@@ -67,8 +71,10 @@ fn config_defaults_are_the_component_defaults() {
 
     // The monitor's: the same settings, with the stock thresholds set to their defaults.
     let monitor = MonitorSettings::from(&config.health);
-    let mut expected = MonitorSettings::default();
-    expected.thresholds = monitor.thresholds.clone();
+    let expected = MonitorSettings {
+        thresholds: monitor.thresholds.clone(),
+        ..MonitorSettings::default()
+    };
     assert_eq!(monitor, expected);
     let thresholds: Vec<(&str, f64)> = monitor.thresholds.iter().collect();
     assert_eq!(

@@ -1,5 +1,9 @@
 //! The health monitor over the real `trading-node` components, with real traffic against the
 //! simulator: the seed's Test 1, and faults injected by editing the config file.
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
 
 mod support;
 

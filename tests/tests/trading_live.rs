@@ -1,5 +1,9 @@
 //! A running `trading-node` under traffic: live config changes, refused reloads, vetoes, the
 //! ops endpoints and a graceful stop with work in flight.
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
 
 mod support;
 

@@ -612,12 +612,14 @@ impl HealthConfig {
 
 impl From<&HealthConfig> for MonitorSettings {
     fn from(config: &HealthConfig) -> Self {
-        let mut settings = MonitorSettings::default();
-        settings.check_interval = millis(config.check_interval_ms);
-        settings.check_timeout = millis(config.check_timeout_ms);
-        settings.max_memory_mb = config.max_memory_mb;
-        settings.history_len = config.history_len;
-        settings.trend_window = config.trend_window;
+        let mut settings = MonitorSettings {
+            check_interval: millis(config.check_interval_ms),
+            check_timeout: millis(config.check_timeout_ms),
+            max_memory_mb: config.max_memory_mb,
+            history_len: config.history_len,
+            trend_window: config.trend_window,
+            ..MonitorSettings::default()
+        };
         // Every stock threshold is set, defaults included: what the file says is what runs.
         for (key, value) in [
             ("HEALTH_MAX_RPC_LATENCY_MS", config.max_rpc_latency_ms),

@@ -5,6 +5,8 @@
 //! run: an operator who exported it for a debugging session expects it to hold, and a config
 //! reload must not undo it.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Registry, fmt, reload};
@@ -62,9 +64,14 @@ pub fn install(config: &LoggingConfig) -> Result<LogControl, LoggingError> {
         None => (filter_for(config.level), false, None),
     };
     let (filter, handle) = reload::Layer::new(filter);
+    // Colours only for a person at a terminal: journald, files and pipes get plain text.
+    let ansi = std::io::stderr().is_terminal();
     // One of the two is `None`: an absent layer does nothing, and the types stay static.
     let (text, json) = match config.format {
-        LogFormat::Text => (Some(fmt::layer().with_writer(std::io::stderr)), None),
+        LogFormat::Text => (
+            Some(fmt::layer().with_ansi(ansi).with_writer(std::io::stderr)),
+            None,
+        ),
         LogFormat::Json => (None, Some(fmt::layer().json().with_writer(std::io::stderr))),
     };
     tracing_subscriber::registry()
