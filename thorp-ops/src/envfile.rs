@@ -125,7 +125,9 @@ impl fmt::Debug for Entry {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct EnvFile {
     entries: Vec<Entry>,
-    index: HashMap<String, usize>,
+    /// Positions in `entries`, sorted by key: lookups by binary search, without a second copy
+    /// of every key (a reload parses the whole file each time).
+    index: Vec<usize>,
     warnings: Vec<Warning>,
 }
 
@@ -133,7 +135,16 @@ impl EnvFile {
     /// The entry for `key`, if the file sets it.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&Entry> {
-        self.index.get(key).and_then(|&i| self.entries.get(i))
+        let entry = |position: &usize| self.entries.get(*position);
+        let found = self
+            .index
+            .binary_search_by(|position| {
+                entry(position)
+                    .map_or("", |entry| entry.key.as_str())
+                    .cmp(key)
+            })
+            .ok()?;
+        self.index.get(found).and_then(entry)
     }
 
     /// The value of `key`, if the file sets it.
@@ -145,7 +156,7 @@ impl EnvFile {
     /// Whether the file sets `key`.
     #[must_use]
     pub fn contains_key(&self, key: &str) -> bool {
-        self.index.contains_key(key)
+        self.get(key).is_some()
     }
 
     /// Every entry, one per key, ordered by the line of its winning definition.
@@ -812,6 +823,23 @@ impl<'a> Cursor<'a> {
         taken
     }
 
+    /// Consumes characters up to (not including) the first of `stops` or the end of the text.
+    /// `stops` must hold both line-ending characters, so the run stays on one line.
+    fn take_until(&mut self, stops: &[char]) -> &'a str {
+        let len = self.rest.find(stops).unwrap_or(self.rest.len());
+        let Some((taken, rest)) = self.rest.split_at_checked(len) else {
+            return "";
+        };
+        self.rest = rest;
+        let columns = if taken.is_ascii() {
+            taken.len()
+        } else {
+            taken.chars().count()
+        };
+        self.at.column = self.at.column.saturating_add(saturating_u32(columns));
+        taken
+    }
+
     /// Consumes a run of key characters (which may still start with a digit).
     fn take_word(&mut self) -> &'a str {
         self.take_ascii_while(is_key_byte)
@@ -872,8 +900,8 @@ struct Parser<'a, 'o> {
     options: &'o ParseOptions<'o>,
     /// Definitions in file order; a slot is emptied when a later definition of its key wins.
     slots: Vec<Option<Entry>>,
-    /// The slot of each key's latest definition.
-    latest: HashMap<String, usize>,
+    /// The slot of each key's latest definition (keys borrowed from the text).
+    latest: HashMap<&'a str, usize>,
     warnings: Vec<Warning>,
     errors: Vec<ParseError>,
 }
@@ -898,11 +926,12 @@ impl<'a, 'o> Parser<'a, 'o> {
             return Err(ParseErrors(self.errors));
         }
         let entries: Vec<Entry> = self.slots.into_iter().flatten().collect();
-        let index = entries
-            .iter()
-            .enumerate()
-            .map(|(i, entry)| (entry.key.clone(), i))
-            .collect();
+        let mut index: Vec<usize> = (0..entries.len()).collect();
+        // Keys are unique by now: the latest definition of each is all that is left.
+        index.sort_unstable_by(|&a, &b| {
+            let key = |i: usize| entries.get(i).map_or("", |entry| entry.key.as_str());
+            key(a).cmp(key(b))
+        });
         Ok(EnvFile {
             entries,
             index,
@@ -939,13 +968,16 @@ impl<'a, 'o> Parser<'a, 'o> {
             Some('#') if blank_after_equals => (String::new(), Quoting::Unquoted),
             _ => (self.unquoted(key), Quoting::Unquoted),
         };
-        self.define(Entry {
-            key: key.to_owned(),
-            value,
-            line: start.line,
-            column: start.column,
-            quoting,
-        });
+        self.define(
+            key,
+            Entry {
+                key: key.to_owned(),
+                value,
+                line: start.line,
+                column: start.column,
+                quoting,
+            },
+        );
         Ok(())
     }
 
@@ -1032,6 +1064,8 @@ impl<'a, 'o> Parser<'a, 'o> {
     fn single_quoted_body(&mut self) -> Option<String> {
         let mut value = String::new();
         loop {
+            // Runs of plain text at once; line endings one by one, which counts lines.
+            value.push_str(self.cursor.take_until(&['\'', '\n', '\r']));
             match self.cursor.bump()? {
                 '\'' => return Some(value),
                 c => value.push(c),
@@ -1044,6 +1078,7 @@ impl<'a, 'o> Parser<'a, 'o> {
     fn double_quoted_body(&mut self, key: &str) -> Option<String> {
         let mut value = String::new();
         loop {
+            value.push_str(self.cursor.take_until(&['"', '\\', '$', '\n', '\r']));
             let at = self.cursor.at;
             match self.cursor.bump()? {
                 '"' => return Some(value),
@@ -1082,8 +1117,14 @@ impl<'a, 'o> Parser<'a, 'o> {
                     self.reference(&mut value, key, at, Context::Unquoted);
                 }
                 Some(c) => {
-                    self.cursor.bump();
-                    value.push(c);
+                    let run = self.cursor.take_until(&['\n', '\r', ' ', '\t', '\\', '$']);
+                    if run.is_empty() {
+                        // A `$` that starts no reference.
+                        self.cursor.bump();
+                        value.push(c);
+                    } else {
+                        value.push_str(run);
+                    }
                 }
             }
             trimmed_len = value.len();
@@ -1209,9 +1250,9 @@ impl<'a, 'o> Parser<'a, 'o> {
         }
     }
 
-    fn define(&mut self, entry: Entry) {
+    fn define(&mut self, key: &'a str, entry: Entry) {
         let slot = self.slots.len();
-        if let Some(previous) = self.latest.insert(entry.key.clone(), slot)
+        if let Some(previous) = self.latest.insert(key, slot)
             && let Some(lost) = self.slots.get_mut(previous).and_then(Option::take)
         {
             self.warnings.push(Warning::DuplicateKey {

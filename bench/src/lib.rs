@@ -1,0 +1,59 @@
+//! The `thorp-bench` program's workings: thorp-ops measured side by side with what a user would
+//! otherwise pick, every figure in one run, so ratios are taken under the same noise.
+//!
+//! | figure | what | alternatives |
+//! |---|---|---|
+//! | 1 | one read on one thread | `Arc<T>` deref (floor), `Mutex`, `RwLock`, `parking_lot::RwLock` |
+//! | 2 | reads while a writer swaps, tight and once per ms | the same locks, and the timer alone |
+//! | 3 | a file save to every subscriber notified | a bare `notify` watcher (the floor) |
+//! | 4 | parse and validate a 40-key file; a whole reload | `dotenvy` + `envy` + the same checks |
+//!
+//! `cargo run --release -p thorp-bench` runs the full plan and prints one table; `--json`
+//! prints the same as one JSON document, `--quick` a shorter run. The criterion benches of
+//! `thorp-ops` use [`contenders`] and [`workload`] too.
+
+pub mod contenders;
+pub mod figures;
+pub mod measure;
+pub mod plan;
+pub mod report;
+pub mod workload;
+
+use plan::Plan;
+use report::{Machine, Report};
+use std::time::Instant;
+
+/// Runs every figure of `plan`, telling `progress` which one starts.
+pub fn run(plan: &Plan, mut progress: impl FnMut(&str)) -> Report {
+    let started = Instant::now();
+    let mut machine = Machine::describe();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    progress("figure 1: read cost, one thread");
+    rows.extend(figures::read::run(plan));
+    progress("figure 2: reads while a writer swaps");
+    let (contended, contended_notes) = figures::contended::run(plan);
+    rows.extend(contended);
+    notes.extend(contended_notes);
+    progress("figure 3: file save to every subscriber notified");
+    let (reload, reload_notes) = figures::reload::run(plan);
+    rows.extend(reload);
+    notes.extend(reload_notes);
+    progress("figure 4: parse and validate 40 keys; whole reload");
+    let (parse, parse_notes) = figures::parse::run(plan);
+    rows.extend(parse);
+    notes.extend(parse_notes);
+    notes.push(
+        "figures 5 (health cycle) and 6 (ops endpoints) wait for the health monitor and the \
+         HTTP endpoints on main"
+            .to_owned(),
+    );
+    machine.finish();
+    Report {
+        plan: plan.name.to_owned(),
+        machine,
+        seconds: started.elapsed().as_secs_f64(),
+        rows,
+        notes,
+    }
+}
