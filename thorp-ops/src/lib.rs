@@ -44,10 +44,49 @@
 //! Readers call [`Store::load`](config::Store::load) (or keep a per-thread
 //! [`ReadHandle`](config::ReadHandle)) and never wait for a reload.
 //!
+//! # Health
+//!
+//! Put [`health_component`] on the stats struct a component already has; each field becomes a
+//! metric with its unit and each `#[health(...)]` attribute a rule with an issue code, a message
+//! and a threshold that config can override at run time. A
+//! [`HealthMonitor`](health::HealthMonitor) checks every component concurrently on an interval,
+//! each under a timeout, publishes the latest report, keeps the history and raises alerts.
+//!
+//! ```
+//! use thorp_ops::health::{stats_fn, HealthMonitor, HealthStatus};
+//! use thorp_ops::health_component;
+//!
+//! /// What the order router counts.
+//! #[health_component(name = "orderRouter")]
+//! pub struct RouterStats {
+//!     /// Orders waiting to be sent.
+//!     #[health(degraded_above = 100, issue = "ROUTER_BACKLOG",
+//!              details = "{value} orders queued (limit {threshold})")]
+//!     #[health(critical_above = 1000, issue = "ROUTER_STUCK")]
+//!     pub queued: u32,
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let monitor = HealthMonitor::builder()
+//!     .component(stats_fn(|| RouterStats { queued: 250 }))
+//!     .build()?;
+//! monitor.start()?;
+//! let report = monitor.first_report().await;
+//! let router = &report.component("orderRouter").unwrap().health;
+//! assert_eq!(router.status, HealthStatus::Degraded);
+//! assert_eq!(router.details.as_deref(), Some("250 orders queued (limit 100)"));
+//! monitor.stop().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Attributes, rules and override keys: [`health`]. The seed's four components ship ready made
+//! in [`health::stock`].
+//!
 //! # What is written here rather than taken from a crate
 //!
 //! Dependencies are chosen for the job: `notify` watches files, `arc-swap` swaps snapshots,
-//! `thiserror` derives errors, `url` parses URLs, `strsim` suggests keys. Three small pieces are
+//! `thiserror` derives errors, `url` parses URLs, `strsim` suggests keys. Four small pieces are
 //! our own, each because no crate gives what is needed:
 //! - [`envfile`]: `dotenvy` reports no line numbers for values, keeps the first of duplicate
 //!   keys and echoes whole lines (secrets included) in its errors.
@@ -55,6 +94,8 @@
 //!   would be a large dependency for one function.
 //! - [`secret`]: `secrecy` zeroizes and forbids `Clone` by default, which a config that is
 //!   cloned into snapshots cannot use; what is needed is only redacting `Debug`/`Serialize`.
+//! - [`health::ProcProbe`]: four numbers from `/proc/self` per check; `sysinfo` would scan the
+//!   whole system and `procfs` brings a large API (and `rustix`) for four small reads.
 
 #![forbid(unsafe_code)]
 
@@ -66,6 +107,7 @@ extern crate self as thorp_ops;
 
 pub mod config;
 pub mod envfile;
+pub mod health;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod secret;
@@ -81,3 +123,6 @@ pub use config::HotConfig;
 pub use secret::Secret;
 #[cfg(feature = "derive")]
 pub use thorp_ops_derive::HotConfig;
+#[cfg(feature = "derive")]
+#[doc(inline)]
+pub use thorp_ops_derive::health_component;

@@ -1,6 +1,8 @@
 //! What generated code calls, and nothing else. Not a public API: it changes without notice.
 
 pub use crate::config::{Component, HotConfig, KeySpec, Loader, Rejection, Schema, ValueError};
+/// What `#[health_component]` generated code calls.
+pub use crate::health::private as health;
 pub use crate::secret::Secret;
 pub use ::core;
 pub use ::std::time::Duration;
@@ -135,17 +137,3 @@ pub fn check_non_empty<T: Emptiness>(value: &T) -> Result<(), ValueError> {
         Ok(())
     }
 }
-
-/// Implemented only by redacting wrappers: a `secret` field's type must be one, so a
-/// `#[derive(Debug)]` on the struct cannot print the value.
-#[diagnostic::on_unimplemented(
-    message = "`secret` field of type `{Self}` would print its value",
-    label = "wrap this type in `thorp_ops::Secret<...>`",
-    note = "`Secret<T>` prints `[redacted]` in Debug and has no Display"
-)]
-pub trait Redacting {}
-
-impl<T> Redacting for Secret<T> {}
-impl<T: Redacting> Redacting for Option<T> {}
-
-pub const fn assert_redacting<T: Redacting + ?Sized>() {}

@@ -15,6 +15,8 @@
 pub mod loading;
 pub use loading::*;
 
+pub(crate) mod health;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +28,12 @@ use thorp_ops::config::{
     SubscriberResult,
 };
 use tokio::sync::broadcast;
+
+/// Helpers of the trading-node component tests (`node_*.rs`).
+pub mod node;
+
+/// Helpers of the trading-node service tests (`trading_*.rs`).
+pub mod trading;
 
 pub use thorp_examples::seed::{LogLevel, SeedConfig};
 
