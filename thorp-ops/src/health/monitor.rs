@@ -858,9 +858,17 @@ fn system_metrics(sample: &SystemSample, limit_mb: u64) -> SystemMetrics {
 /// at the level its new status deserves, and the overall status. Steady states log at debug
 /// only, so a long incident is not an error line every interval (alerts cover that).
 fn log_changes(previous: Option<&HealthReport>, report: &HealthReport) {
-    for c in &report.components {
+    for (index, c) in report.components.iter().enumerate() {
+        // Components keep their order from one report to the next: look at the same place
+        // first, and search only when one was added or removed (a search for each made every
+        // cycle quadratic in the number of components: thorp-bench, figure 5).
         let before = previous
-            .and_then(|p| p.component(&c.name))
+            .and_then(|p| {
+                p.components
+                    .get(index)
+                    .filter(|same| same.name == c.name)
+                    .or_else(|| p.component(&c.name))
+            })
             .map(|p| (p.health.status, &p.health.issue));
         let now = (c.health.status, &c.health.issue);
         if before == Some(now) || (before.is_none() && c.health.status == HealthStatus::Healthy) {
