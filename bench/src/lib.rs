@@ -7,6 +7,7 @@
 //! | 2 | reads while a writer swaps, tight and once per ms | the same locks, and the timer alone |
 //! | 3 | a file save to every subscriber notified | a bare `notify` watcher (the floor) |
 //! | 4 | parse and validate a 40-key file; a whole reload | `dotenvy` + `envy` + the same checks |
+//! | 5 | one health cycle, 1 to 10,000 components; history memory | the same checks in a plain loop |
 //!
 //! `cargo run --release -p thorp-bench` runs the full plan and prints one table; `--json`
 //! prints the same as one JSON document, `--quick` a shorter run. The criterion benches of
@@ -43,11 +44,11 @@ pub fn run(plan: &Plan, mut progress: impl FnMut(&str)) -> Report {
     let (parse, parse_notes) = figures::parse::run(plan);
     rows.extend(parse);
     notes.extend(parse_notes);
-    notes.push(
-        "figures 5 (health cycle) and 6 (ops endpoints) wait for the health monitor and the \
-         HTTP endpoints on main"
-            .to_owned(),
-    );
+    progress("figure 5: health cycle and history memory");
+    let (health, health_notes) = figures::health::run(plan);
+    rows.extend(health);
+    notes.extend(health_notes);
+    notes.push("figure 6 (ops endpoints) waits for /health and /metrics on main".to_owned());
     machine.finish();
     Report {
         plan: plan.name.to_owned(),

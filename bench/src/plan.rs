@@ -23,6 +23,8 @@ pub struct Plan {
     pub parse_iters: usize,
     /// Figure 4: whole reloads timed.
     pub reload_iters: usize,
+    /// Figure 5: health cycles per component count (100 fill the history).
+    pub health_cycles: usize,
 }
 
 impl Plan {
@@ -37,6 +39,7 @@ impl Plan {
             reload_trials: 200,
             parse_iters: 20_000,
             reload_iters: 2_000,
+            health_cycles: 120,
         }
     }
 
@@ -51,6 +54,7 @@ impl Plan {
             reload_trials: 20,
             parse_iters: 2_000,
             reload_iters: 200,
+            health_cycles: 30,
         }
     }
 
@@ -66,6 +70,7 @@ impl Plan {
             reload_trials: 2,
             parse_iters: 5,
             reload_iters: 3,
+            health_cycles: 2,
         }
     }
 }
