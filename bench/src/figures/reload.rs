@@ -4,8 +4,11 @@
 //!
 //! One subscriber per component (nine), each save changing one key of every component, so
 //! every save must reach all nine. A trial's clock starts before the save's first system call
-//! (the save's own cost is included) and stops when the ninth subscriber is called. Trials are
-//! spaced so each save is its own reload.
+//! (the save's own cost is included) and stops when the ninth subscriber is called; each trial
+//! first saves to the bare watcher's directory, then to ours, and trials are spaced so each
+//! save is its own reload. The file lives on tmpfs (`/dev/shm`, as a Kubernetes ConfigMap
+//! does), where the goals are judged, and on disk with no debounce: there an in-place save
+//! makes ext4 allocate the previous content when it truncates, and that shows in the floor.
 
 use crate::measure::{Distribution, nanos};
 use crate::plan::Plan;
@@ -68,51 +71,133 @@ pub fn run(plan: &Plan) -> (Vec<Row>, Vec<String>) {
         }
     };
     let default = ReloadOptions::default().debounce;
-    for debounce in [Duration::ZERO, default] {
+    // Goals are judged where the file system adds least: in memory when the machine has it.
+    let judged = if Storage::Memory.available() {
+        Storage::Memory
+    } else {
+        Storage::Disk
+    };
+    let passes = [
+        (Storage::Memory, Duration::ZERO),
+        (Storage::Memory, default),
+        // On disk, a save's own cost (ext4 allocating the previous content on truncate) shows
+        // in the floor as much as in ours; the default debounce adds nothing to learn there.
+        (Storage::Disk, Duration::ZERO),
+    ];
+    for (storage, debounce) in passes {
+        if !storage.available() {
+            notes.push(format!("figure 3: no {} directory here", storage.label()));
+            continue;
+        }
         for save in [Save::InPlace, Save::Rename] {
-            let measured = match measure(&runtime, save, debounce, plan.reload_trials) {
+            let pass = Pass {
+                storage,
+                save,
+                debounce,
+                judged: storage == judged,
+            };
+            let measured = match measure(&runtime, &pass, plan.reload_trials) {
                 Ok(measured) => measured,
                 Err(error) => {
-                    notes.push(format!(
-                        "figure 3, {} save, debounce {debounce:?}: not measured: {error}",
-                        save.label()
-                    ));
+                    notes.push(format!("figure 3, {}: not measured: {error}", pass.label()));
                     continue;
                 }
             };
             if measured.missed > 0 {
                 notes.push(format!(
-                    "figure 3, {} save, debounce {debounce:?}: {} of {} saves reached not every \
-                     subscriber (or the bare watcher) within {TRIAL_TIMEOUT:?}",
-                    save.label(),
+                    "figure 3, {}: {} of {} saves reached not every subscriber (or the bare \
+                     watcher) within {TRIAL_TIMEOUT:?}",
+                    pass.label(),
                     measured.missed,
                     plan.reload_trials
                 ));
             }
-            rows.extend(rows_for(save, debounce, &measured.ours, &measured.floor));
+            rows.extend(rows_for(&pass, &measured.ours, &measured.floor));
         }
     }
     (rows, notes)
 }
 
-fn rows_for(save: Save, debounce: Duration, ours: &Distribution, floor: &Distribution) -> Vec<Row> {
+/// Where the config file lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Storage {
+    /// tmpfs (`/dev/shm`): how Kubernetes mounts a ConfigMap.
+    Memory,
+    /// The system's temp directory on disk.
+    Disk,
+}
+
+impl Storage {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Memory => "tmpfs",
+            Self::Disk => "disk",
+        }
+    }
+
+    fn available(self) -> bool {
+        match self {
+            Self::Memory => Path::new(MEMORY_DIR).is_dir(),
+            Self::Disk => true,
+        }
+    }
+
+    /// A fresh directory here, removed when dropped.
+    pub(crate) fn dir(self) -> Result<tempfile::TempDir, String> {
+        match self {
+            Self::Memory => tempfile::tempdir_in(MEMORY_DIR),
+            Self::Disk => tempfile::tempdir(),
+        }
+        .map_err(|error| error.to_string())
+    }
+
+    /// Memory where the machine has it, else disk.
+    pub(crate) fn fastest() -> Self {
+        if Self::Memory.available() {
+            Self::Memory
+        } else {
+            Self::Disk
+        }
+    }
+}
+
+const MEMORY_DIR: &str = "/dev/shm";
+
+/// One set of trials: where, how the file is saved, and the debounce.
+struct Pass {
+    storage: Storage,
+    save: Save,
+    debounce: Duration,
+    /// Whether the issue's goals are judged on this pass.
+    judged: bool,
+}
+
+impl Pass {
+    fn label(&self) -> String {
+        let debounce = if self.debounce.is_zero() {
+            "debounce 0".to_owned()
+        } else {
+            format!("debounce {}", Quantity::Nanos(nanos(self.debounce)))
+        };
+        format!(
+            "{} save, {debounce}, {}",
+            self.save.label(),
+            self.storage.label()
+        )
+    }
+}
+
+fn rows_for(pass: &Pass, ours: &Distribution, floor: &Distribution) -> Vec<Row> {
     type Pick = fn(&Distribution) -> f64;
     let metrics: [(&str, Pick); 3] = [("p50", |d| d.p50), ("p90", |d| d.p90), ("max", |d| d.max)];
-    let setting = if debounce.is_zero() {
-        "debounce 0".to_owned()
-    } else {
-        format!("debounce {}", Quantity::Nanos(nanos(debounce)))
-    };
+    let (save, debounce) = (pass.save, pass.debounce);
     metrics
         .into_iter()
         .map(|(name, pick)| {
             let value = Quantity::Nanos(pick(ours));
             let mut row = Row::new(
                 3,
-                format!(
-                    "save -> 9 subscribers, {} save, {setting}: {name}",
-                    save.label()
-                ),
+                format!("save -> 9 subscribers, {}: {name}", pass.label()),
                 Cell::new("HotReload", value),
             );
             let floor = Quantity::Nanos(pick(floor));
@@ -122,7 +207,7 @@ fn rows_for(save: Save, debounce: Duration, ours: &Distribution, floor: &Distrib
             } else {
                 row.delta("debounce", Quantity::Nanos(nanos(debounce)))
             };
-            if name != "p90" {
+            if name != "p90" || !pass.judged {
                 return row;
             }
             let millis = value.value() / 1e6;
@@ -148,11 +233,11 @@ struct Measured {
 /// right after a save to the bare watcher, so both see the same conditions.
 fn measure(
     runtime: &tokio::runtime::Runtime,
-    save: Save,
-    debounce: Duration,
+    pass: &Pass,
     trials: usize,
 ) -> Result<Measured, String> {
-    let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+    let (save, debounce) = (pass.save, pass.debounce);
+    let dir = pass.storage.dir()?;
     let path = dir.path().join("app.env");
     std::fs::write(&path, changed_file(0)).map_err(|error| error.to_string())?;
     let options = ReloadOptions::default().debounce(debounce);
@@ -161,7 +246,7 @@ fn measure(
         .map_err(|errors| errors.to_string())?;
     let (called, calls) = mpsc::channel::<(u64, Instant)>();
     subscribe_all_components(&config, &called);
-    let floor = Floor::new()?;
+    let floor = Floor::new(pass.storage)?;
     let (mut ours, mut floors) = (Vec::with_capacity(trials), Vec::with_capacity(trials));
     let mut missed = 0;
     for trial in 1..=trials {
@@ -286,8 +371,8 @@ struct Floor {
 }
 
 impl Floor {
-    fn new() -> Result<Self, String> {
-        let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+    fn new(storage: Storage) -> Result<Self, String> {
+        let dir = storage.dir()?;
         let path: PathBuf = dir.path().join("app.env");
         std::fs::write(&path, changed_file(0)).map_err(|error| error.to_string())?;
         let (seen, events) = mpsc::channel::<Instant>();
