@@ -4,9 +4,10 @@
 //! Each read is timed with a pair of `Instant::now()` calls; the timer-only variant times an
 //! empty pair under the same conditions, so its row is the cost and the noise of the timer
 //! itself. A writer thread swaps the variant under test (the timer-only variant's writer swaps
-//! our store). Variants take turns round by round so noise lands on all of them alike, and the
-//! reader's preemptions (time runnable but off CPU) are counted: on a shared 2-core machine
-//! they, not the read, make the largest timings.
+//! our store). Every (writer, variant) pair takes one short turn per round, so a noisy stretch
+//! of the machine lands on all of them alike, and the reader's preemptions (time runnable but
+//! off CPU) are counted: on a shared 2-core machine they, not the read, make the largest
+//! timings.
 
 use crate::contenders::{Contenders, read_handle};
 use crate::measure::{Distribution, Preemption, nanos_u32};
@@ -81,8 +82,7 @@ pub fn run(plan: &Plan) -> (Vec<Row>, Vec<String>) {
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     let mut baseline: Option<Vec<Measured>> = None;
-    for writer in [Writer::None, Writer::EveryMillisecond, Writer::Tight] {
-        let measured = measure(&contenders, writer, plan);
+    for (writer, measured) in WRITERS.into_iter().zip(measure(&contenders, plan)) {
         let preempted: Vec<String> = VARIANTS
             .iter()
             .zip(&measured)
@@ -168,20 +168,28 @@ fn rows_for(writer: Writer, measured: &[Measured], baseline: Option<&[Measured]>
     rows
 }
 
-/// Every variant under `writer`, rounds interleaved; results in [`VARIANTS`] order.
-fn measure(contenders: &Contenders, writer: Writer, plan: &Plan) -> Vec<Measured> {
-    let mut samples: Vec<Vec<u32>> = VARIANTS
+const WRITERS: [Writer; 3] = [Writer::None, Writer::EveryMillisecond, Writer::Tight];
+
+/// Every variant under every writer; results by writer, in [`WRITERS`] order, then by variant,
+/// in [`VARIANTS`] order. Each round runs every (writer, variant) pair once, in a rotating
+/// order, so a noisy stretch of the machine lands on all of them alike: the comparison with
+/// "no writer" is only fair if both were measured through the same noise.
+fn measure(contenders: &Contenders, plan: &Plan) -> Vec<Vec<Measured>> {
+    let pairs: Vec<(Writer, Variant)> = WRITERS
         .iter()
-        .map(|_| Vec::with_capacity(plan.contended_reads * plan.contended_rounds))
+        .flat_map(|&writer| VARIANTS.iter().map(move |&variant| (writer, variant)))
         .collect();
-    let mut swaps = vec![(0_u64, Duration::ZERO); VARIANTS.len()];
-    let mut preemption = vec![Preemption::default(); VARIANTS.len()];
+    let capacity = plan.contended_reads * plan.contended_rounds;
+    let mut samples: Vec<Vec<u32>> = pairs.iter().map(|_| Vec::with_capacity(capacity)).collect();
+    let mut swaps = vec![(0_u64, Duration::ZERO); pairs.len()];
+    let mut preemption = vec![Preemption::default(); pairs.len()];
     for round in 0..plan.contended_rounds {
-        for turn in 0..VARIANTS.len() {
-            let index = (round + turn) % VARIANTS.len();
+        for turn in 0..pairs.len() {
+            let index = (round * 7 + turn) % pairs.len();
+            let (writer, variant) = pairs[index];
             let phase = phase(
                 contenders,
-                VARIANTS[index],
+                variant,
                 writer,
                 plan.contended_reads,
                 &mut samples[index],
@@ -191,7 +199,7 @@ fn measure(contenders: &Contenders, writer: Writer, plan: &Plan) -> Vec<Measured
             preemption[index] = preemption[index] + phase.2;
         }
     }
-    samples
+    let mut measured: Vec<Measured> = samples
         .iter_mut()
         .zip(swaps)
         .zip(preemption)
@@ -204,7 +212,13 @@ fn measure(contenders: &Contenders, writer: Writer, plan: &Plan) -> Vec<Measured
             },
             preemption,
         })
-        .collect()
+        .collect();
+    let mut by_writer = Vec::new();
+    for _ in WRITERS {
+        let rest = measured.split_off(VARIANTS.len().min(measured.len()));
+        by_writer.push(std::mem::replace(&mut measured, rest));
+    }
+    by_writer
 }
 
 /// One stretch of `reads` timed reads of `variant` while `writer` runs on another thread;
