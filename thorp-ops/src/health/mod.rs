@@ -122,6 +122,8 @@ mod status;
 pub mod stock;
 mod system;
 mod timestamp;
+#[cfg(feature = "webhook")]
+mod webhook;
 
 pub use alert::{AckError, Alert, AlertEvent, AlertKind, AlertSink, AlertTransition, LogSink};
 pub use component::{
@@ -143,3 +145,5 @@ pub use settings::{
 };
 pub use status::HealthStatus;
 pub use system::{ProcProbe, SystemProbe, SystemSample};
+#[cfg(feature = "webhook")]
+pub use webhook::{WebhookBuilder, WebhookError, WebhookSink, WebhookStats};
