@@ -296,3 +296,12 @@ impl Drop for Server {
         }
     }
 }
+
+/// A reqwest client for loopback tests (the workspace's reqwest needs a crypto provider).
+pub(crate) fn client() -> reqwest::Client {
+    thorp_examples::node::rpc_pool::install_crypto_provider();
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client builds")
+}

@@ -11,6 +11,8 @@
 use super::alert::{AlertEvent, AlertSink, AlertTransition};
 use super::component::BoxError;
 use crate::Secret;
+use http_body_util::Full;
+use hyper::body::Bytes;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,12 +31,16 @@ pub enum WebhookError {
     /// An `https` URL without the `webhook-tls` feature.
     #[error("webhook URL is https but thorp-ops was built without the `webhook-tls` feature")]
     TlsUnavailable,
+    /// The URL is not one an HTTP request can be sent to.
+    #[error("webhook URL is not a valid request target")]
+    Url,
     /// The authorization value is not a valid header value.
     #[error("webhook authorization is not a valid header value")]
     Authorization,
-    /// The HTTP client could not be built.
-    #[error("webhook HTTP client could not be built")]
-    Client(#[source] reqwest::Error),
+    /// The TLS client could not be set up (no usable root certificates, for one).
+    #[cfg(feature = "webhook-tls")]
+    #[error("webhook TLS could not be set up")]
+    Tls(#[source] std::io::Error),
 }
 
 /// Counters of a [`WebhookSink`] since it was built.
@@ -164,25 +170,18 @@ impl WebhookBuilder {
             "https" => return Err(WebhookError::TlsUnavailable),
             other => return Err(WebhookError::Scheme(other.to_owned())),
         }
+        let uri: hyper::Uri = self.url.as_str().parse().map_err(|_| WebhookError::Url)?;
         let authorization = self
             .authorization
             .as_ref()
             .map(|value| {
-                let mut value = reqwest::header::HeaderValue::from_str(value.expose())
+                let mut value = hyper::header::HeaderValue::from_str(value.expose())
                     .map_err(|_| WebhookError::Authorization)?;
                 value.set_sensitive(true);
                 Ok(value)
             })
             .transpose()?;
-        install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout)
-            // A redirect would send the alert (and any authorization) somewhere not configured.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("thorp-ops/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(WebhookError::Client)?;
+        let client = client(self.timeout)?;
         let (pending, _) = watch::channel(0);
         let host = self.url.host_str().unwrap_or("").to_owned();
         Ok(WebhookSink {
@@ -194,7 +193,8 @@ impl WebhookBuilder {
                     counters: Counters::default(),
                     delivery: Delivery {
                         client,
-                        url: self.url,
+                        uri,
+                        timeout: self.timeout,
                         host,
                         name: self.name,
                         retries: self.retries,
@@ -209,13 +209,49 @@ impl WebhookBuilder {
     }
 }
 
-/// rustls needs a process-wide crypto provider; install ring unless the service chose one.
-fn install_crypto_provider() {
+#[cfg(not(feature = "webhook-tls"))]
+type Connector = hyper_util::client::legacy::connect::HttpConnector;
+#[cfg(feature = "webhook-tls")]
+type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+
+type Client = hyper_util::client::legacy::Client<Connector, Full<Bytes>>;
+
+fn http_connector(timeout: Duration) -> hyper_util::client::legacy::connect::HttpConnector {
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.set_connect_timeout(Some(timeout));
+    http.set_nodelay(true);
+    // The https connector below takes `https://` URLs; this one must let them through.
+    http.enforce_http(false);
+    http
+}
+
+/// The sink's own client. With TLS, rustls gets the `ring` provider on this client's config
+/// rather than as the process default, so the sink changes nothing for the rest of the
+/// service.
+fn client(timeout: Duration) -> Result<Client, WebhookError> {
+    let http = http_connector(timeout);
     #[cfg(feature = "webhook-tls")]
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // Losing the race to another installer is fine: a provider is installed either way.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
+    let connector = {
+        use hyper_rustls::ConfigBuilderExt as _;
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| WebhookError::Tls(std::io::Error::other(e)))?
+            .with_native_roots()
+            .map_err(WebhookError::Tls)?
+            .with_no_client_auth();
+        hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http)
+    };
+    #[cfg(not(feature = "webhook-tls"))]
+    let connector = http;
+    Ok(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(connector),
+    )
 }
 
 /// What the handles own: dropping the last one closes the queue and lets the worker end.
@@ -264,14 +300,15 @@ struct Counters {
 }
 
 struct Delivery {
-    client: reqwest::Client,
-    url: Url,
+    client: Client,
+    uri: hyper::Uri,
+    timeout: Duration,
     host: String,
     name: String,
     retries: u32,
     backoff: Duration,
     max_backoff: Duration,
-    authorization: Option<reqwest::header::HeaderValue>,
+    authorization: Option<hyper::header::HeaderValue>,
 }
 
 impl Shared {
@@ -420,7 +457,7 @@ impl Shared {
             AlertTransition::Resolved => "resolved",
         };
         let body = match serde_json::to_vec(event) {
-            Ok(body) => body,
+            Ok(body) => Bytes::from(body),
             Err(e) => {
                 self.counters.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(sink = %d.name, alert_id = alert.id, error = %e, "alert event did not serialize");
@@ -430,30 +467,19 @@ impl Shared {
         let key = format!("{}-{transition}", alert.id);
         let mut attempt = 0;
         loop {
-            let mut request = d
-                .client
-                .post(d.url.clone())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header("idempotency-key", &key)
-                .body(body.clone());
-            if let Some(authorization) = &d.authorization {
-                request = request.header(reqwest::header::AUTHORIZATION, authorization.clone());
-            }
-            let outcome = match request.send().await {
-                Ok(response) if response.status().is_success() => {
+            let outcome = match self.attempt(&body, &key).await {
+                Ok(status) if status.is_success() => {
                     self.counters.delivered.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(sink = %d.name, host = %d.host, alert_id = alert.id, transition, attempt, "alert event delivered");
                     return;
                 }
-                Ok(response) => {
-                    let status = response.status();
+                Ok(status) => {
                     let retry = status.is_server_error()
-                        || status == reqwest::StatusCode::REQUEST_TIMEOUT
-                        || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+                        || status == hyper::StatusCode::REQUEST_TIMEOUT
+                        || status == hyper::StatusCode::TOO_MANY_REQUESTS;
                     (retry, format!("answered {status}"))
                 }
-                // Without the URL: it may carry a token.
-                Err(e) => (true, e.without_url().to_string()),
+                Err(reason) => (true, reason),
             };
             let (retry, reason) = outcome;
             if !retry || attempt >= d.retries {
@@ -469,6 +495,45 @@ impl Shared {
         }
     }
 }
+
+impl Shared {
+    /// One POST under the timeout: the answer's status, or why there is none. The reason
+    /// never holds the URL (it may carry a token).
+    async fn attempt(&self, body: &Bytes, key: &str) -> Result<hyper::StatusCode, String> {
+        let d = &self.delivery;
+        let mut request = hyper::Request::post(d.uri.clone())
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .header(hyper::header::USER_AGENT, USER_AGENT)
+            .header("idempotency-key", key);
+        if let Some(authorization) = &d.authorization {
+            request = request.header(hyper::header::AUTHORIZATION, authorization.clone());
+        }
+        let request = request
+            .body(Full::new(body.clone()))
+            .map_err(|e| format!("request not built: {e}"))?;
+        match tokio::time::timeout(d.timeout, d.client.request(request)).await {
+            // The answer's body is not read: the status says all, and dropping it closes the
+            // connection, which is fine at the rate alerts go.
+            Ok(Ok(response)) => Ok(response.status()),
+            Ok(Err(e)) => {
+                let mut reason = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    reason.push_str(": ");
+                    reason.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                Err(reason)
+            }
+            Err(_) => Err(format!(
+                "no answer within {} ms",
+                u64::try_from(d.timeout.as_millis()).unwrap_or(u64::MAX)
+            )),
+        }
+    }
+}
+
+const USER_AGENT: &str = concat!("thorp-ops/", env!("CARGO_PKG_VERSION"));
 
 /// The wait before retry number `attempt` (from 1): `first × 2^(attempt-1)` capped at `max`,
 /// then drawn between half of that and all of it, so many nodes retrying after one outage do
