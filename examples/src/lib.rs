@@ -2,7 +2,8 @@
 //!
 //! [`node`] holds the real components of the `trading-node` reference service (RPC pool,
 //! circuit breaker, event bus, backpressure, shutdown, detection) and the embedded RPC
-//! simulator it runs against offline. [`seed`] holds the seed notes' config schema. Nothing
+//! simulator it runs against offline. [`seed`] holds the seed notes' config schema. [`load`]
+//! drives HTTP load at the ops endpoints, for the load test and the benchmark. Nothing
 //! here is part of `thorp-ops`: the framework knows nothing about Solana or trading; these
 //! modules are its first user.
 
@@ -15,5 +16,6 @@
     )
 )]
 
+pub mod load;
 pub mod node;
 pub mod seed;
