@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::health::FedProbe;
 use thorp_ops::HotConfig;
-use thorp_ops::config::{HotReload, Outcome, ReloadOptions, SubscriberResult};
+use thorp_ops::config::{HotReload, Outcome, ReloadOptions};
 use thorp_ops::health::HealthReport;
 use thorp_ops::health::stock::RpcPoolStats;
 use thorp_ops::health::{HealthMonitor, HealthStatus, MonitorSettings, stats_fn};
@@ -94,40 +94,26 @@ async fn a_threshold_changed_in_the_config_file_applies_at_the_next_check() {
         Some(50.0)
     );
 
-    // A refused health key keeps the monitor's settings; the rest of the file still applies,
-    // and the refusal is this subscriber's failure in the reload history.
+    // A refused health key rejects the whole file before anything applies: the monitor's
+    // settings and the rest of the config stay as they were, and the history says why.
     std::fs::write(
         &path,
         "NODE_NAME=beta\nHEALTH_CHECK_INTERVAL_MS=20\nHEALTH_MAX_RPC_LATENCY=20\n",
     )
     .unwrap();
     let record = config.reload().await;
-    assert_eq!(record.outcome, Outcome::Applied);
-    assert_eq!(config.current().config().name, "beta");
-    let result = loop {
-        // Each report is ~10 ms away; the subscriber runs meanwhile.
-        next_report(&mut rx).await;
-        let history = config.history();
-        let ours = history
-            .iter()
-            .find(|r| r.attempt == record.attempt)
-            .unwrap();
-        match ours
-            .subscribers
-            .iter()
-            .find(|s| s.name == "healthMonitor")
-            .map(|s| &s.result)
-        {
-            Some(SubscriberResult::Pending) | None => continue,
-            Some(result) => break result.clone(),
-        }
-    };
-    let SubscriberResult::Failed(error) = result else {
-        panic!("{result:?}")
-    };
+    assert_eq!(record.outcome, Outcome::Rejected);
+    assert_eq!(config.current().config().name, "alpha");
+    let reason = record
+        .errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(
-        error.contains("did you mean `HEALTH_MAX_RPC_LATENCY_MS`?"),
-        "{error}"
+        reason.contains("rejected by component healthMonitor")
+            && reason.contains("did you mean `HEALTH_MAX_RPC_LATENCY_MS`?"),
+        "{reason}"
     );
     let expected = MonitorSettings::from_entries([
         ("HEALTH_CHECK_INTERVAL_MS", "10"),

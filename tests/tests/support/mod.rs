@@ -33,6 +33,9 @@ use tokio::sync::broadcast;
 /// Helpers of the trading-node component tests (`node_*.rs`).
 pub mod node;
 
+/// Helpers of the trading-node service tests (`trading_*.rs`).
+pub mod trading;
+
 pub use thorp_examples::seed::{LogLevel, SeedConfig};
 
 /// Longest any wait in a test may take before the test fails instead of hanging.

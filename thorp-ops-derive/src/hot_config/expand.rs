@@ -7,12 +7,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 pub(crate) fn expand(model: &Model, fields: &[Checked<'_>]) -> TokenStream {
-    let krate = model
-        .attrs
-        .krate
-        .as_ref()
-        .map_or_else(|| quote!(::thorp_ops), |path| quote!(#path));
-    let private = quote!(#krate::__private);
+    let (krate, private) = paths(model);
     let ident = &model.ident;
     let type_name = ident.to_string();
 
@@ -215,14 +210,21 @@ fn bound_tokens(private: &TokenStream, bound: &Bound) -> TokenStream {
     }
 }
 
-/// An impl with an empty schema that never loads, emitted next to the errors.
-pub(crate) fn fallback(model: &Model) -> TokenStream {
+/// The crate's path (`::thorp_ops` unless `crate = "..."` says otherwise) and its
+/// `__private` module, which generated code names absolutely.
+fn paths(model: &Model) -> (TokenStream, TokenStream) {
     let krate = model
         .attrs
         .krate
         .as_ref()
         .map_or_else(|| quote!(::thorp_ops), |path| quote!(#path));
     let private = quote!(#krate::__private);
+    (krate, private)
+}
+
+/// An impl with an empty schema that never loads, emitted next to the errors.
+pub(crate) fn fallback(model: &Model) -> TokenStream {
+    let (krate, private) = paths(model);
     let ident = &model.ident;
     let type_name = ident.to_string();
     quote! {

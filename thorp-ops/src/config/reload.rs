@@ -14,9 +14,10 @@ use super::history::{
     Trigger,
 };
 use super::load::{ConfigWarning, Loaded, from_bytes};
+use super::schema::Component;
 use super::store::{Section, Snapshot, Store};
 use super::subscribe::{self, BoxError, Handler, Route, Subscriber, Update};
-use super::values::Change;
+use super::values::{Change, Values};
 use super::watch::{self, FileWatcher, Target};
 use crate::HotConfig;
 use crate::envfile::{DEFAULT_MAX_SIZE, ParseOptions};
@@ -95,7 +96,7 @@ impl ReloadOptions {
     }
 }
 
-type Check<T> = Box<dyn Fn(&T) -> Result<(), String> + Send + Sync>;
+type Check<T> = Box<dyn Fn(&T, &Values) -> Result<(), String> + Send + Sync>;
 
 struct Veto<T> {
     name: String,
@@ -333,8 +334,27 @@ impl<T: HotConfig> ReloadHandle<T> {
         let veto = Veto {
             name: name.into(),
             route: Route::Schema(S::SCHEMA),
-            check: Box::new(move |config: &T| check(project(config))),
+            check: Box::new(move |config: &T, _: &Values| check(project(config))),
         };
+        self.add_veto(veto);
+    }
+
+    /// Like [`veto`](Self::veto), for a consumer that reads keys no schema declares (the health
+    /// monitor's threshold keys): `check` sees every effective value of the new config when a
+    /// change falls under `component`'s prefixes.
+    pub fn veto_values<F>(&self, component: Component, check: F)
+    where
+        F: Fn(&Values) -> Result<(), String> + Send + Sync + 'static,
+    {
+        let veto = Veto {
+            name: component.name.to_owned(),
+            route: Route::Prefixes(component),
+            check: Box::new(move |_: &T, values: &Values| check(values)),
+        };
+        self.add_veto(veto);
+    }
+
+    fn add_veto(&self, veto: Veto<T>) {
         self.shared
             .vetoes
             .write()
@@ -483,7 +503,9 @@ impl<T: HotConfig> Shared<T> {
                 if changes.is_empty() {
                     record.outcome = Outcome::Unchanged;
                     tracing::debug!(path = %self.path.display(), "config file changed nothing");
-                } else if let Err(errors) = self.check_vetoes(&loaded.config, &changes) {
+                } else if let Err(errors) =
+                    self.check_vetoes(&loaded.config, &loaded.values, &changes)
+                {
                     self.reject(&mut record, &errors);
                 } else {
                     self.apply(&mut record, loaded, changes);
@@ -503,13 +525,18 @@ impl<T: HotConfig> Shared<T> {
         tracing::warn!(path = %self.path.display(), errors = %errors, count = errors.errors().len(), "config reload rejected; previous config kept");
     }
 
-    fn check_vetoes(&self, config: &T, changes: &[Change]) -> Result<(), ConfigErrors> {
+    fn check_vetoes(
+        &self,
+        config: &T,
+        values: &Values,
+        changes: &[Change],
+    ) -> Result<(), ConfigErrors> {
         let vetoes = self.vetoes.read().unwrap_or_else(PoisonError::into_inner);
         let refusals: Vec<ConfigError> = vetoes
             .iter()
             .filter(|veto| !veto.route.select(changes).is_empty())
             .filter_map(|veto| {
-                (veto.check)(config).err().map(|reason| {
+                (veto.check)(config, values).err().map(|reason| {
                     ConfigError::new(ErrorKind::Vetoed {
                         component: veto.name.clone(),
                         reason,

@@ -445,9 +445,9 @@ impl HealthMonitor {
 
     /// Keeps the settings in step with a hot-reloaded config file: applies its `healthMonitor`
     /// keys now, then again after every reload that changes one of them, from the next check on.
-    /// A reload whose health keys are refused leaves the monitor's settings as they were; the
-    /// refusal is logged and recorded as this subscriber's failure in the reload history (the
-    /// rest of the config still applies).
+    /// A file whose health keys the monitor would refuse is rejected as a whole before it is
+    /// applied (a veto), like any other invalid file: the previous config and settings stay,
+    /// and the reload history names the reason.
     ///
     /// The subscription holds the monitor weakly: it does not keep a dropped monitor alive.
     pub fn follow_config<T: HotConfig>(
@@ -455,6 +455,15 @@ impl HealthMonitor {
         reload: &HotReload<T>,
     ) -> Result<(), SettingsRejected> {
         self.apply_settings(MonitorSettings::from_values(reload.current().values())?)?;
+        let vetoing = Arc::downgrade(&self.shared);
+        reload.veto_values(settings::CONFIG_SECTION, move |values| {
+            let Some(shared) = vetoing.upgrade() else {
+                return Ok(());
+            };
+            MonitorSettings::from_values(values)
+                .and_then(|settings| HealthMonitor { shared }.validate_settings(&settings))
+                .map_err(|rejected| rejected.to_string())
+        });
         let monitor = Arc::downgrade(&self.shared);
         reload.subscribe_all(settings::CONFIG_SECTION.name, move |update| {
             let concerns_us = update.changes().iter().any(|c| settings::is_section_key(&c.key));
