@@ -94,9 +94,11 @@ pub(crate) fn breaker(state: CircuitState) -> CircuitBreakerStats {
 
 /// Settings for tests: one check a second, a short timeout, one critical check fires an alert.
 pub(crate) fn settings() -> MonitorSettings {
-    let mut settings = MonitorSettings::default();
-    settings.check_interval = Duration::from_secs(1);
-    settings.check_timeout = Duration::from_millis(200);
+    let mut settings = MonitorSettings {
+        check_interval: Duration::from_secs(1),
+        check_timeout: Duration::from_millis(200),
+        ..MonitorSettings::default()
+    };
     settings.alerts.component_critical_checks = 1;
     settings
 }

@@ -108,6 +108,13 @@
 //!
 //! [`BasicHealth`] is the seed's `isHealthy`/`getStatus` fallback; [`HealthCheck`] is the full
 //! hand-written check. Both may be async.
+//!
+//! # Delivering alerts
+//!
+//! Alerts go to every [`AlertSink`] on the builder, off the monitor's path; [`LogSink`] is on
+//! by default. With the `webhook` feature (default), `WebhookSink` POSTs each event as JSON to
+//! a URL from a bounded queue, with a timeout and retries with backoff; `webhook-tls` adds
+//! `https`.
 
 mod alert;
 mod component;
