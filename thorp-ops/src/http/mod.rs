@@ -47,7 +47,7 @@
 //! | `thorp_health_reports_total` | counter | reports published since the monitor was created |
 //! | `thorp_health_last_report_timestamp_seconds` | gauge | when the latest report's check began (Unix time) |
 //! | `thorp_health_monitor_running` | gauge | 1 while the monitor task runs |
-//! | `thorp_health_ready` | gauge | 1 when `/readyz` would answer 200 |
+//! | `thorp_health_ready` | gauge | 1 when the monitor's part of `/readyz` holds: running, reported, no readiness-relevant component critical |
 //! | `thorp_health_memory_limit_bytes` | gauge | resident memory above which the system entry is degraded |
 //! | `thorp_<component>_<metric>_<unit>` | gauge | every component metric, in base units (below) |
 //! | `thorp_config_reloads_total{outcome}` | counter | reload attempts by outcome: `applied`, `rejected`, `unchanged` |
