@@ -293,6 +293,10 @@ async fn unknown_paths_and_wrong_methods_are_json_errors() {
             "{method} {uri}"
         );
         assert_eq!(reply.json()["status"], 405, "{method} {uri}");
+        assert!(
+            reply.headers.contains_key("allow"),
+            "{method} {uri}: no Allow header"
+        );
     }
     // HEAD works wherever GET does.
     let head = call(&node.router, Method::HEAD, "/health", &[], Body::empty()).await;
