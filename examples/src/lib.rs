@@ -4,8 +4,9 @@
 //! circuit breaker, event bus, backpressure, shutdown, detection) and the embedded RPC
 //! simulator it runs against offline. [`trading`] wires them into the service: its config
 //! file, start-up, hot reload routing, shutdown and command line. [`seed`] holds the seed
-//! notes' config schema. Nothing here is part of `thorp-ops`: the framework knows nothing
-//! about Solana or trading; these modules are its first user.
+//! notes' config schema. [`load`] drives HTTP load at the ops endpoints, for the load test and
+//! the benchmark. Nothing here is part of `thorp-ops`: the framework knows nothing about
+//! Solana or trading; these modules are its first user.
 
 #![cfg_attr(
     test,
@@ -16,6 +17,7 @@
     )
 )]
 
+pub mod load;
 pub mod node;
 pub mod seed;
 pub mod trading;

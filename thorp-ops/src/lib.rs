@@ -83,6 +83,13 @@
 //! Attributes, rules and override keys: [`health`]. The seed's four components ship ready made
 //! in [`health::stock`].
 //!
+//! # Ops endpoints
+//!
+//! With the `http` feature (default), [`http::OpsRouter`] serves the monitor's reports, the
+//! probes (`/livez`, `/readyz`), Prometheus metrics, the config view and history, alerts with
+//! an authenticated acknowledgement, and a self-contained dashboard, as one axum router to
+//! mount or serve on 127.0.0.1. It only reads what was published: no request runs a check.
+//!
 //! # What is written here rather than taken from a crate
 //!
 //! Dependencies are chosen for the job: `notify` watches files, `arc-swap` swaps snapshots,

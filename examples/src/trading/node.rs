@@ -277,7 +277,14 @@ impl TradingNode {
         });
 
         let ops_stop = CancellationToken::new();
-        let router = OpsRouter::new().config(config.handle()).router();
+        // The admin token is read from the live store at each acknowledgement: a reload that
+        // changes OPS_ADMIN_TOKEN applies at the next request.
+        let store = config.store().clone();
+        let router = OpsRouter::new()
+            .config(config.handle())
+            .health(monitor.clone())
+            .admin_token(move || store.load().ops.admin_token.clone())
+            .router();
         // Served here rather than through `thorp_ops::http::serve`, which binds by itself: the
         // socket is bound above so a port in use fails the start, and `--listen 127.0.0.1:0`
         // can report the port it got.

@@ -16,6 +16,7 @@ pub mod loading;
 pub use loading::*;
 
 pub(crate) mod health;
+pub(crate) mod ops;
 
 use std::path::PathBuf;
 use std::sync::Arc;

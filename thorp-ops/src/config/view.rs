@@ -51,6 +51,11 @@ pub trait ConfigSource: Send + Sync + 'static {
     fn history(&self) -> Vec<ReloadRecord>;
     /// The reload totals.
     fn stats(&self) -> ReloadStats;
+    /// The current snapshot's version, without building the whole view (metrics read it on
+    /// every scrape).
+    fn version(&self) -> u64 {
+        self.view().version
+    }
 }
 
 impl<T: HotConfig> ConfigSource for ReloadHandle<T> {
@@ -85,6 +90,10 @@ impl<T: HotConfig> ConfigSource for ReloadHandle<T> {
 
     fn stats(&self) -> ReloadStats {
         ReloadHandle::stats(self)
+    }
+
+    fn version(&self) -> u64 {
+        self.store().load().version()
     }
 }
 

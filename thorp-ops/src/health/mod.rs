@@ -108,6 +108,13 @@
 //!
 //! [`BasicHealth`] is the seed's `isHealthy`/`getStatus` fallback; [`HealthCheck`] is the full
 //! hand-written check. Both may be async.
+//!
+//! # Delivering alerts
+//!
+//! Alerts go to every [`AlertSink`] on the builder, off the monitor's path; [`LogSink`] is on
+//! by default. With the `webhook` feature (default), `WebhookSink` POSTs each event as JSON to
+//! a URL from a bounded queue, with a timeout and retries with backoff; `webhook-tls` adds
+//! `https`.
 
 mod alert;
 mod component;
@@ -122,6 +129,8 @@ mod status;
 pub mod stock;
 mod system;
 mod timestamp;
+#[cfg(feature = "webhook")]
+mod webhook;
 
 pub use alert::{AckError, Alert, AlertEvent, AlertKind, AlertSink, AlertTransition, LogSink};
 pub use component::{
@@ -143,3 +152,5 @@ pub use settings::{
 };
 pub use status::HealthStatus;
 pub use system::{ProcProbe, SystemProbe, SystemSample};
+#[cfg(feature = "webhook")]
+pub use webhook::{WebhookBuilder, WebhookError, WebhookSink, WebhookStats};
