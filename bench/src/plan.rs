@@ -25,6 +25,8 @@ pub struct Plan {
     pub reload_iters: usize,
     /// Figure 5: health cycles per component count (100 fill the history).
     pub health_cycles: usize,
+    /// Figure 6: requests per endpoint.
+    pub endpoint_requests: usize,
 }
 
 impl Plan {
@@ -40,6 +42,7 @@ impl Plan {
             parse_iters: 20_000,
             reload_iters: 2_000,
             health_cycles: 120,
+            endpoint_requests: 20_000,
         }
     }
 
@@ -55,6 +58,7 @@ impl Plan {
             parse_iters: 2_000,
             reload_iters: 200,
             health_cycles: 30,
+            endpoint_requests: 5_000,
         }
     }
 
@@ -71,6 +75,7 @@ impl Plan {
             parse_iters: 5,
             reload_iters: 3,
             health_cycles: 2,
+            endpoint_requests: 200,
         }
     }
 }
