@@ -132,7 +132,7 @@ struct Shared<T> {
 /// # async fn run() -> Result<(), thorp_ops::config::ConfigErrors> {
 /// let config = HotReload::<Detection>::start("trading.env", ReloadOptions::default()).await?;
 /// config.subscribe("detection", |root: &Detection| root, |update| async move {
-///     println!("min edge score is now {}", update.min_edge_score);
+///     tracing::info!(score = update.min_edge_score, "min edge score changed");
 ///     Ok(())
 /// });
 /// // Hot path: lock-free read of the current snapshot.
