@@ -4,9 +4,10 @@
 //! Parses are timed one by one (tens of microseconds each, so the timer's ~20 ns is noise),
 //! the two parsers alternating call by call. A whole reload is `ReloadHandle::reload()`: read
 //! the file on the blocking pool, parse, validate, diff against the current snapshot, check
-//! vetoes, swap, route the changes to nine subscribers and record the attempt. Its alternative
-//! reads the file, runs the `dotenvy` + `envy` path and swaps an `RwLock<Arc<T>>`. Each path
-//! reads a file saved just before its clock starts (on tmpfs where there is one, as figure 3).
+//! vetoes, swap, route the changes to nine subscribers and record the attempt; beside it, the
+//! same reload of a second file with no subscriber. Its alternative reads the file, runs the
+//! `dotenvy` + `envy` path and swaps an `RwLock<Arc<T>>`. Each path reads a file saved just
+//! before its clock starts (on tmpfs where there is one, as figure 3).
 
 use crate::measure::{Distribution, RunQueueClock, nanos_u32};
 use crate::plan::Plan;
@@ -140,32 +141,45 @@ fn reload_rows(plan: &Plan) -> Result<Vec<Row>, String> {
         .map_err(|error| error.to_string())?;
     let dir = super::reload::Storage::fastest().dir()?;
     let path = dir.path().join("app.env");
-    std::fs::write(&path, changed_file(0)).map_err(|error| error.to_string())?;
+    let alone_path = dir.path().join("alone.env");
+    for path in [&path, &alone_path] {
+        std::fs::write(path, changed_file(0)).map_err(|error| error.to_string())?;
+    }
     let iters = plan.reload_iters;
-    let (ours, theirs) = runtime.block_on(async {
-        let options = ReloadOptions::default().watch(false);
-        let config = HotReload::<BenchConfig>::start(&path, options)
+    let (ours, alone, theirs) = runtime.block_on(async {
+        let start =
+            |path| HotReload::<BenchConfig>::start(path, ReloadOptions::default().watch(false));
+        let config = start(&path).await.map_err(|errors| errors.to_string())?;
+        super::reload::subscribe_quietly(&config);
+        // The same reload with no one to notify: what routing and waking nine costs.
+        let lonely = start(&alone_path)
             .await
             .map_err(|errors| errors.to_string())?;
-        super::reload::subscribe_quietly(&config);
         let current = dotenvy_envy(FILE.as_bytes()).map_err(|errors| errors.join("; "))?;
         let swapped = RwLock::new(Arc::new(current));
         let (mut ours, mut theirs) = (Vec::with_capacity(iters), Vec::with_capacity(iters));
+        let mut alone = Vec::with_capacity(iters);
         let warm_up = (iters / 10).max(2);
         for trial in 1..=iters + warm_up {
             // A changed file each time, saved before the clock starts, so every reload applies
             // and each of the two reads a file just written, as a real reload does.
-            let save = |generation: u64| {
-                std::fs::write(&path, changed_file(generation)).map_err(|error| error.to_string())
+            let save = |path: &std::path::Path, generation: u64| {
+                std::fs::write(path, changed_file(generation)).map_err(|error| error.to_string())
             };
-            save(trial as u64)?;
+            save(&path, trial as u64)?;
             let started = Instant::now();
             let record = config.reload().await;
             let took = started.elapsed();
-            if record.outcome != Outcome::Applied {
-                return Err(format!("reload {trial} was {:?}", record.outcome));
+            save(&alone_path, trial as u64)?;
+            let started = Instant::now();
+            let lonely_record = lonely.reload().await;
+            let took_alone = started.elapsed();
+            for record in [&record, &lonely_record] {
+                if record.outcome != Outcome::Applied {
+                    return Err(format!("reload {trial} was {:?}", record.outcome));
+                }
             }
-            save(trial as u64 + 1)?;
+            save(&path, trial as u64 + 1)?;
             let started = Instant::now();
             let bytes = std::fs::read(&path).map_err(|error| error.to_string())?;
             let next = dotenvy_envy(&bytes).map_err(|errors| errors.join("; "))?;
@@ -177,10 +191,15 @@ fn reload_rows(plan: &Plan) -> Result<Vec<Row>, String> {
             let took_theirs = started.elapsed();
             if trial > warm_up {
                 ours.push(nanos_u32(took));
+                alone.push(nanos_u32(took_alone));
                 theirs.push(nanos_u32(took_theirs));
             }
         }
-        Ok::<_, String>((Distribution::of(&mut ours), Distribution::of(&mut theirs)))
+        Ok::<_, String>((
+            Distribution::of(&mut ours),
+            Distribution::of(&mut alone),
+            Distribution::of(&mut theirs),
+        ))
     })?;
     let mut rows = Vec::new();
     for (name, pick) in [
@@ -193,6 +212,10 @@ fn reload_rows(plan: &Plan) -> Result<Vec<Row>, String> {
             format!("whole reload, 40 keys: {name}"),
             Cell::new("reload()", mine),
         )
+        .alternative(Cell::new(
+            "reload(), no subscribers",
+            Quantity::Nanos(pick(&alone)),
+        ))
         .alternative(Cell::new("read+dotenvy+envy+swap", alternative))
         .times("by hand", alternative);
         rows.push(if name == "p99" {
