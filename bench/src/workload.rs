@@ -8,7 +8,9 @@ use serde::Deserialize;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
+use thorp_examples::node::solana::Commitment;
 use thorp_examples::seed::LogLevel;
+use thorp_examples::trading::config::LogFormat;
 use thorp_ops::config::Rejection;
 use thorp_ops::{HotConfig, Secret};
 use url::Url;
@@ -273,70 +275,6 @@ pub struct BenchConfig {
     /// Service identity.
     #[hot_config(flatten)]
     pub service: Service,
-}
-
-/// Commitment level of RPC reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Commitment {
-    /// Seen by the node, not yet voted on.
-    Processed,
-    /// Voted on by a supermajority.
-    Confirmed,
-    /// Rooted.
-    Finalized,
-}
-
-impl FromStr for Commitment {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text.to_ascii_lowercase().as_str() {
-            "processed" => Ok(Self::Processed),
-            "confirmed" => Ok(Self::Confirmed),
-            "finalized" => Ok(Self::Finalized),
-            _ => Err("expected processed, confirmed or finalized".to_owned()),
-        }
-    }
-}
-
-impl fmt::Display for Commitment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Processed => "processed",
-            Self::Confirmed => "confirmed",
-            Self::Finalized => "finalized",
-        })
-    }
-}
-
-/// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// One JSON object per line.
-    Json,
-    /// Human-readable text.
-    Text,
-}
-
-impl FromStr for LogFormat {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text.to_ascii_lowercase().as_str() {
-            "json" => Ok(Self::Json),
-            "text" => Ok(Self::Text),
-            _ => Err("expected json or text".to_owned()),
-        }
-    }
-}
-
-impl fmt::Display for LogFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Json => "json",
-            Self::Text => "text",
-        })
-    }
 }
 
 /// The file with one key of every component changed (odd `generation`) or [`FILE`] itself
