@@ -21,6 +21,25 @@ pub fn rfc3339(time: SystemTime) -> String {
     )
 }
 
+/// `serialize_with` helper: a `SystemTime` as an RFC 3339 string.
+pub(crate) fn serialize<S: serde::Serializer>(
+    time: &SystemTime,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&rfc3339(*time))
+}
+
+/// `serialize_with` helper for optional times: `null` when absent.
+pub(crate) fn serialize_opt<S: serde::Serializer>(
+    time: &Option<SystemTime>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => serialize(time, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

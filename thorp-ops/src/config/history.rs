@@ -101,7 +101,7 @@ pub struct ReloadRecord {
     /// Attempt number, from 1.
     pub attempt: u64,
     /// When the attempt started.
-    #[serde(serialize_with = "serialize_time")]
+    #[serde(serialize_with = "crate::time::serialize")]
     pub at: SystemTime,
     /// What started it.
     pub trigger: Trigger,
@@ -133,7 +133,7 @@ pub struct ReloadStats {
     /// Valid attempts that changed nothing.
     pub unchanged: u64,
     /// When an attempt last succeeded (applied or unchanged).
-    #[serde(serialize_with = "serialize_optional_time")]
+    #[serde(serialize_with = "crate::time::serialize_opt")]
     pub last_success: Option<SystemTime>,
     /// The first error of the last rejected attempt, redacted.
     pub last_error: Option<String>,
@@ -251,23 +251,6 @@ fn serialize_millis<S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.serialize_f64(duration.as_secs_f64() * 1000.0)
-}
-
-fn serialize_time<S: serde::Serializer>(
-    time: &SystemTime,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&crate::time::rfc3339(*time))
-}
-
-fn serialize_optional_time<S: serde::Serializer>(
-    time: &Option<SystemTime>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match time {
-        Some(time) => serialize_time(time, serializer),
-        None => serializer.serialize_none(),
-    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ pub struct ConfigView {
     /// The snapshot's version.
     pub version: u64,
     /// When it was published.
-    #[serde(serialize_with = "serialize_time")]
+    #[serde(serialize_with = "crate::time::serialize")]
     pub loaded_at: SystemTime,
     /// The file it came from.
     pub source: Option<String>,
@@ -95,11 +95,4 @@ impl<T: HotConfig> ConfigSource for ReloadHandle<T> {
     fn version(&self) -> u64 {
         self.store().load().version()
     }
-}
-
-fn serialize_time<S: serde::Serializer>(
-    time: &SystemTime,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&crate::time::rfc3339(*time))
 }

@@ -1,26 +1,6 @@
 //! Report and alert times as RFC 3339 UTC text, through the crate's [`crate::time::rfc3339`].
 
-use serde::Serializer;
-use std::time::SystemTime;
-
-/// `serialize_with` helper: a `SystemTime` as an RFC 3339 string.
-pub(crate) fn serialize<S: Serializer>(
-    time: &SystemTime,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&crate::time::rfc3339(*time))
-}
-
-/// `serialize_with` helper for optional times: `null` when absent.
-pub(crate) fn serialize_opt<S: Serializer>(
-    time: &Option<SystemTime>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match time {
-        Some(time) => serialize(time, serializer),
-        None => serializer.serialize_none(),
-    }
-}
+pub(crate) use crate::time::{serialize, serialize_opt};
 
 #[cfg(test)]
 mod tests {
