@@ -126,6 +126,7 @@ mod report;
 mod rules;
 mod settings;
 mod status;
+#[cfg(feature = "derive")]
 pub mod stock;
 mod system;
 mod timestamp;
