@@ -244,14 +244,20 @@ async fn graceful_shutdown_under_load_drains_within_the_timeout() {
         ("SHUTDOWN_TIMEOUT_MS", "2000"),
     ]))
     .await;
+    let started = Arc::new(AtomicU64::new(0));
     let finished = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     for _ in 0..16 {
         let (pool, token) = (node.node.pool().clone(), node.node.shutdown().token());
-        let (finished, failed) = (Arc::clone(&finished), Arc::clone(&failed));
+        let (started, finished, failed) = (
+            Arc::clone(&started),
+            Arc::clone(&finished),
+            Arc::clone(&failed),
+        );
         // Tracked by the shutdown manager: the drain waits for the request in hand.
         node.node.shutdown().spawn(async move {
             while !token.is_cancelled() {
+                started.fetch_add(1, Ordering::Relaxed);
                 match pool.get_slot(Commitment::Processed).await {
                     Ok(_) => finished.fetch_add(1, Ordering::Relaxed),
                     Err(_) => failed.fetch_add(1, Ordering::Relaxed),
@@ -259,10 +265,13 @@ async fn graceful_shutdown_under_load_drains_within_the_timeout() {
             }
         });
     }
-    // Stop while 16 requests of 150 ms are in the air.
+    // Stop while all 16 tasks have a 150 ms request in the air. The pool's own count
+    // also includes the node's poller and health probes, so it alone cannot say that
+    // every one of ours is in flight.
     let pool = node.node.pool().clone();
     let deadline = tokio::time::Instant::now() + support::trading::NODE_WAIT;
-    while pool.stats().active_connections < 16 {
+    let ours_in_flight = || started.load(Ordering::Relaxed) - finished.load(Ordering::Relaxed);
+    while ours_in_flight() < 16 || pool.stats().active_connections < 16 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the load never reached 16 in flight"
@@ -270,16 +279,21 @@ async fn graceful_shutdown_under_load_drains_within_the_timeout() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     node.node.shutdown().trigger(ShutdownReason::Terminate);
-    let started = tokio::time::Instant::now();
+    let stopped_at = tokio::time::Instant::now();
     let outcome = node.node.run().await;
     assert!(outcome.drained, "{outcome:?}");
     assert_eq!(outcome.exit_code(), 0);
     assert!(
-        started.elapsed() < Duration::from_millis(2000),
+        stopped_at.elapsed() < Duration::from_millis(2000),
         "{:?}",
-        started.elapsed()
+        stopped_at.elapsed()
     );
     assert_eq!(failed.load(Ordering::Relaxed), 0, "no request was cut");
+    assert_eq!(
+        finished.load(Ordering::Relaxed),
+        started.load(Ordering::Relaxed),
+        "every request started finished"
+    );
     assert!(finished.load(Ordering::Relaxed) >= 16);
     assert_eq!(pool.stats().active_connections, 0);
 }
