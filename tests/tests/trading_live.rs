@@ -100,7 +100,7 @@ async fn min_edge_score_and_rpc_timeout_change_under_traffic_without_a_failure()
     assert_eq!(node.node.detection().min_edge_score, 85.0);
 
     // And back down, the timeout shorter than before: requests in flight keep theirs.
-    node.edit(&[("MIN_EDGE_SCORE", "0"), ("RPC_DEFAULT_TIMEOUT_MS", "300")])
+    node.edit(&[("MIN_EDGE_SCORE", "0"), ("RPC_DEFAULT_TIMEOUT_MS", "1000")])
         .await;
     let decision =
         Node::decision_where(&mut decisions, "score 0", |d| d.min_edge_score == 0.0).await;
@@ -110,7 +110,7 @@ async fn min_edge_score_and_rpc_timeout_change_under_traffic_without_a_failure()
     );
     assert_eq!(
         node.node.pool().settings().default_timeout,
-        Duration::from_millis(300)
+        Duration::from_millis(1000)
     );
 
     let (ok, failed) = load.finish().await;

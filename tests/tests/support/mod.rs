@@ -319,7 +319,10 @@ impl Readers {
                 std::thread::spawn(move || {
                     let mut stats = ReadStats::default();
                     let mut run_queue = RunQueueClock::new();
-                    while !stop.load(Ordering::Relaxed) {
+                    // Reads once more after `stop` is set: the last read comes after
+                    // everything the test did, however little CPU this thread was given.
+                    loop {
+                        let stopping = stop.load(Ordering::Relaxed);
                         let waited_before = run_queue.waited();
                         let started = Instant::now();
                         let snapshot = store.load();
@@ -332,13 +335,15 @@ impl Readers {
                         stats.longest_wall = stats.longest_wall.max(took);
                         stats.reads += 1;
                         drop(snapshot);
+                        if stopping {
+                            break stats;
+                        }
                         // Leave the runtime's workers most of the cores (2-core machines): a
                         // reader spinning flat out starves the pipeline it is meant to watch.
                         if stats.reads % 32 == 0 {
                             std::thread::sleep(Duration::from_micros(200));
                         }
                     }
-                    stats
                 })
             })
             .collect();
@@ -367,4 +372,34 @@ pub fn changed_keys(record: &ReloadRecord) -> Vec<&str> {
         .iter()
         .map(|change| change.key.as_str())
         .collect()
+}
+
+/// Keeps the panic hook quiet for panics a test provokes on purpose, named by their message:
+/// they are neither printed nor given a backtrace. With `RUST_BACKTRACE` set, the first
+/// backtrace of a debug test binary can take longer to symbolize than a subscriber's timeout
+/// on a loaded machine, which turns the panic the test expects into a timeout it does not.
+/// Every other panic goes to the hook that was installed before.
+pub fn expect_panics(messages: &[&'static str]) {
+    static EXPECTED: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    EXPECTED.lock().unwrap().extend_from_slice(messages);
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            let expected = message.is_some_and(|message| {
+                EXPECTED
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .contains(&message)
+            });
+            if !expected {
+                previous(info);
+            }
+        }));
+    });
 }
