@@ -67,6 +67,14 @@ pub(crate) struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 impl CapturedLogs {
     /// Capture logs of the current thread until the guard drops (use a current-thread runtime).
     pub(crate) fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        // `tracing` decides once per call site, for the whole process, whether anyone listens,
+        // asking the default subscriber of the thread that reaches it first. Were that a test
+        // thread with no subscriber, the site would stay silent for this capture too. A global
+        // subscriber that drops everything makes every thread's answer "someone might".
+        static LISTENING_EVERYWHERE: std::sync::Once = std::sync::Once::new();
+        LISTENING_EVERYWHERE.call_once(|| {
+            tracing::subscriber::set_global_default(tracing_subscriber::registry()).ok();
+        });
         let logs = Self::default();
         let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()
