@@ -165,6 +165,122 @@ impl std::error::Error for Wrapped {
     }
 }
 
+/// Answers after waiting: its first poll is pending, so it finishes on a task of its own.
+struct WaitsThenAnswers;
+
+impl HealthCheck for WaitsThenAnswers {
+    fn name(&self) -> Cow<'static, str> {
+        "waits".into()
+    }
+    async fn check(&self, _ctx: &CheckContext) -> Result<ComponentHealth, BoxError> {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Ok(ComponentHealth::healthy())
+    }
+}
+
+/// Panics after its first await, on the task it was moved to.
+struct PanicsLater;
+
+impl HealthCheck for PanicsLater {
+    fn name(&self) -> Cow<'static, str> {
+        "panicsLater".into()
+    }
+    async fn check(&self, _ctx: &CheckContext) -> Result<ComponentHealth, BoxError> {
+        tokio::task::yield_now().await;
+        panic!("panicked after waiting")
+    }
+}
+
+/// Checks that wait are finished on their own tasks (one answering, one panicking), and a
+/// check that is ready at once is not held up by them.
+#[tokio::test(start_paused = true)]
+async fn checks_that_wait_finish_on_their_own_tasks() {
+    support::expect_panics(&["panicked after waiting"]);
+    let monitor = HealthMonitor::builder()
+        .component(WaitsThenAnswers)
+        .component(PanicsLater)
+        .component(stats_fn(healthy_rpc))
+        .settings(MonitorSettings {
+            check_timeout: Duration::from_secs(2),
+            ..every(Duration::from_secs(10))
+        })
+        .probe(FedProbe::with_rss_mb(50))
+        .build()
+        .unwrap();
+    let mut rx = monitor.subscribe();
+    let t0 = Instant::now();
+    monitor.start().unwrap();
+
+    let report = next_report(&mut rx).await;
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_millis(500),
+        "reported when the last check answered, not at the timeout"
+    );
+    let waited = report.component("waits").unwrap();
+    assert_eq!(waited.health.status, HealthStatus::Healthy);
+    assert_eq!(waited.duration, Duration::from_millis(500));
+    let panicked = &report.component("panicsLater").unwrap().health;
+    assert_eq!(
+        (panicked.status, panicked.issue.as_deref()),
+        (HealthStatus::Critical, Some(CHECK_PANICKED))
+    );
+    assert_eq!(panicked.error.as_deref(), Some("panicked after waiting"));
+    let rpc = report.component("rpcPool").unwrap();
+    assert_eq!(
+        (rpc.health.status, rpc.duration),
+        (HealthStatus::Healthy, Duration::ZERO)
+    );
+    monitor.stop().await;
+}
+
+/// Blocks its thread for longer than the check timeout, then answers healthy.
+struct Blocks;
+
+impl HealthCheck for Blocks {
+    fn name(&self) -> Cow<'static, str> {
+        "blocks".into()
+    }
+    async fn check(&self, _ctx: &CheckContext) -> Result<ComponentHealth, BoxError> {
+        std::thread::sleep(Duration::from_millis(120));
+        Ok(ComponentHealth::healthy())
+    }
+}
+
+/// A check that blocks its thread past the timeout (it runs on the monitor's task until its
+/// first wait, so it delays the report) is reported as timed out, not as healthy. Real time:
+/// a blocked thread does not move paused time.
+#[tokio::test]
+async fn a_check_that_blocks_past_the_timeout_is_reported_as_timed_out() {
+    let monitor = HealthMonitor::builder()
+        .component(Blocks)
+        .component(stats_fn(healthy_rpc))
+        .settings(MonitorSettings {
+            check_timeout: Duration::from_millis(50),
+            ..every(Duration::from_secs(3600))
+        })
+        .probe(FedProbe::with_rss_mb(50))
+        .build()
+        .unwrap();
+    let mut rx = monitor.subscribe();
+    monitor.start().unwrap();
+    let report = next_report(&mut rx).await;
+    let blocked = report.component("blocks").unwrap();
+    assert_eq!(
+        (blocked.health.status, blocked.health.issue.as_deref()),
+        (HealthStatus::Critical, Some(CHECK_TIMEOUT))
+    );
+    assert!(
+        blocked.duration >= Duration::from_millis(120),
+        "{blocked:?}"
+    );
+    assert_eq!(
+        report.component("rpcPool").unwrap().health.status,
+        HealthStatus::Healthy
+    );
+    monitor.stop().await;
+}
+
 /// A hung, a panicking and a failing check each make only their own entry critical; the
 /// report goes out when the timeout expires, and the monitor keeps going.
 #[tokio::test(start_paused = true)]

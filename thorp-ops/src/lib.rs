@@ -117,6 +117,7 @@ pub mod envfile;
 pub mod health;
 #[cfg(feature = "http")]
 pub mod http;
+mod panic;
 pub mod secret;
 pub mod time;
 

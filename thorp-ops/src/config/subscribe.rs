@@ -213,7 +213,7 @@ pub(crate) async fn run<T: Send + Sync + 'static>(
             joined = tokio::time::timeout(timeout, &mut task) => match joined {
                 Ok(Ok(Ok(()))) => SubscriberResult::Ok,
                 Ok(Ok(Err(error))) => SubscriberResult::Failed(error.to_string()),
-                Ok(Err(join_error)) if join_error.is_panic() => SubscriberResult::Panicked(panic_message(join_error.into_panic())),
+                Ok(Err(join_error)) if join_error.is_panic() => SubscriberResult::Panicked(crate::panic::message(&*join_error.into_panic())),
                 Ok(Err(_)) => SubscriberResult::Failed("cancelled".to_owned()),
                 Err(_elapsed) => {
                     task.abort();
@@ -234,15 +234,6 @@ pub(crate) async fn run<T: Send + Sync + 'static>(
             }
         }
         history.set_subscriber(pending.attempt, &subscriber.name, result, elapsed);
-    }
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    match payload.downcast::<String>() {
-        Ok(message) => *message,
-        Err(payload) => payload
-            .downcast_ref::<&str>()
-            .map_or_else(|| "panic".to_owned(), |message| (*message).to_owned()),
     }
 }
 

@@ -260,7 +260,8 @@ pub(crate) struct AlertEngine {
     log: VecDeque<Alert>,
     active: HashMap<AlertKind, Active>,
     critical_streak: usize,
-    component_streaks: HashMap<Cow<'static, str>, usize>,
+    /// Consecutive critical checks of each component, in report order.
+    component_streaks: Vec<(Cow<'static, str>, usize)>,
     memory: VecDeque<Option<u64>>,
 }
 
@@ -309,51 +310,62 @@ impl AlertEngine {
         };
         conditions.push((AlertKind::MemoryGrowth, growth));
 
-        // A set, not a list: with thousands of components, `contains` on a list made every
-        // cycle quadratic (thorp-bench, figure 5).
-        let seen: HashSet<&str> = report.components.iter().map(|c| &*c.name).collect();
-        for component in &report.components {
-            // Looked up before inserting, so a known name is not cloned every cycle.
-            let streak = match self.component_streaks.get_mut(&*component.name) {
-                Some(streak) => streak,
-                None => self
-                    .component_streaks
-                    .entry(component.name.clone())
-                    .or_default(),
-            };
+        // Components keep their order from one report to the next, so the streaks line up
+        // with the report's entries and a cycle costs no hashing. Only when the list changed
+        // (a registration) are they carried over by name.
+        let aligned = self.component_streaks.len() == report.components.len()
+            && self
+                .component_streaks
+                .iter()
+                .zip(&report.components)
+                .all(|((name, _), component)| *name == component.name);
+        if !aligned {
+            let mut before: HashMap<Cow<'static, str>, usize> =
+                self.component_streaks.drain(..).collect();
+            self.component_streaks = report
+                .components
+                .iter()
+                .map(|c| (c.name.clone(), before.remove(&c.name).unwrap_or(0)))
+                .collect();
+        }
+        // Only components over the threshold make a condition: with thousands of healthy ones,
+        // a condition each (a name cloned, an alert kind hashed) was most of a cycle's cost
+        // (thorp-bench, figure 5). A set, not a list, for the same reason.
+        let mut over_threshold: HashSet<&str> = HashSet::new();
+        for (component, (_, streak)) in report.components.iter().zip(&mut self.component_streaks) {
             *streak = if component.health.status == HealthStatus::Critical {
                 *streak + 1
             } else {
                 0
             };
-            let message = (*streak >= settings.component_critical_checks).then(|| {
-                let mut message = format!(
-                    "{} critical for {} consecutive checks",
-                    component.name, streak
-                );
-                if let Some(issue) = &component.health.issue {
-                    message.push_str(": ");
-                    message.push_str(issue);
-                }
-                if let Some(details) = &component.health.details {
-                    message.push_str(": ");
-                    message.push_str(details);
-                }
-                message
-            });
+            if *streak < settings.component_critical_checks {
+                continue;
+            }
+            let mut message = format!(
+                "{} critical for {} consecutive checks",
+                component.name, streak
+            );
+            if let Some(issue) = &component.health.issue {
+                message.push_str(": ");
+                message.push_str(issue);
+            }
+            if let Some(details) = &component.health.details {
+                message.push_str(": ");
+                message.push_str(details);
+            }
+            over_threshold.insert(&component.name);
             conditions.push((
                 AlertKind::ComponentCritical {
                     component: component.name.clone(),
                 },
-                message,
+                Some(message),
             ));
         }
-        self.component_streaks
-            .retain(|name, _| seen.contains(&**name));
-        // A firing alert for a component that is no longer reported has nothing holding it.
+        // A firing component alert whose component is back under the threshold, or no longer
+        // reported, has nothing holding it.
         for kind in self.active.keys() {
             if let AlertKind::ComponentCritical { component } = kind
-                && !seen.contains(&**component)
+                && !over_threshold.contains(&**component)
             {
                 conditions.push((kind.clone(), None));
             }

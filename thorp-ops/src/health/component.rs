@@ -17,11 +17,14 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Something the monitor checks. Most components never implement this by hand: stats types
 /// get it through [`StatsCheck`], healthy-or-not components through [`BasicCheck`].
 ///
-/// A check may be async. It runs on its own task under the monitor's check timeout, so a check
-/// that hangs, fails or panics makes only its own entry critical. A check that blocks its thread
-/// (a lock held by a stuck writer, a synchronous network call) still gets a `CHECK_TIMEOUT`
-/// report on time on a multi-threaded runtime, but cannot be cancelled and occupies a worker
-/// until it returns: do blocking work in `tokio::task::spawn_blocking` inside the check.
+/// A check may be async, and runs under the monitor's check timeout: a check that hangs, fails
+/// or panics makes only its own entry critical. The monitor polls each check once on its own
+/// task; a check that is ready then (a stats read) costs no task of its own, and one that has
+/// to wait moves to its own task, where the timeout gives up on it. So a check must not block
+/// its thread (a lock held by a stuck writer, a synchronous network call): until its first
+/// wait it holds up the monitor, and with it every report. Such a check is reported as
+/// `CHECK_TIMEOUT` once it returns, if it took longer than the timeout, but nothing can cut it
+/// short: do blocking work in `tokio::task::spawn_blocking` inside the check.
 ///
 /// ```
 /// use std::borrow::Cow;
@@ -68,21 +71,23 @@ pub trait HealthCheck: Send + Sync + 'static {
     ) -> impl Future<Output = Result<ComponentHealth, BoxError>> + Send;
 }
 
-pub(crate) type CheckFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<ComponentHealth, BoxError>> + Send + 'a>>;
+/// A check in progress that owns what it reads, so it can move to a task of its own.
+pub(crate) type CheckFuture =
+    Pin<Box<dyn Future<Output = Result<ComponentHealth, BoxError>> + Send>>;
 
 /// The object-safe form of [`HealthCheck`] the monitor stores.
 pub(crate) trait DynCheck: Send + Sync + 'static {
     fn rules(&self) -> &'static [RuleSpec];
-    fn check_boxed<'a>(&'a self, ctx: &'a CheckContext) -> CheckFuture<'a>;
+    fn check_owned(self: Arc<Self>, ctx: CheckContext) -> CheckFuture;
 }
 
 impl<C: HealthCheck> DynCheck for C {
     fn rules(&self) -> &'static [RuleSpec] {
         HealthCheck::rules(self)
     }
-    fn check_boxed<'a>(&'a self, ctx: &'a CheckContext) -> CheckFuture<'a> {
-        Box::pin(self.check(ctx))
+    fn check_owned(self: Arc<Self>, ctx: CheckContext) -> CheckFuture {
+        // One allocation: the check's own future lives inside this one.
+        Box::pin(async move { self.check(&ctx).await })
     }
 }
 

@@ -15,10 +15,13 @@ use super::settings::{self, MonitorSettings, SettingsRejected};
 use super::status::HealthStatus;
 use super::system::{ProcProbe, SystemProbe, SystemSample};
 use crate::config::{HotConfig, HotReload};
+use std::any::Any;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
@@ -109,7 +112,9 @@ struct State {
 }
 
 struct Core {
-    components: Mutex<Vec<Registered>>,
+    /// Shared with the check in progress: a tick takes the list without copying it, and a
+    /// registration copies it only while a check holds the old one.
+    components: Mutex<Arc<Vec<Registered>>>,
     settings: watch::Sender<Arc<Applied>>,
     latest: watch::Sender<Option<Arc<HealthReport>>>,
     state: Mutex<State>,
@@ -305,7 +310,7 @@ impl HealthMonitor {
         sinks: Vec<Arc<dyn DynSink>>,
     ) -> Self {
         let core = Core {
-            components: Mutex::new(components),
+            components: Mutex::new(Arc::new(components)),
             settings: watch::Sender::new(Applied::new(settings)),
             latest: watch::Sender::new(None),
             state: Mutex::new(State::default()),
@@ -357,7 +362,7 @@ impl HealthMonitor {
         if !errors.is_empty() {
             return Err(SettingsRejected { errors }.into());
         }
-        components.push(registered);
+        Arc::make_mut(&mut components).push(registered);
         Ok(())
     }
 
@@ -661,7 +666,7 @@ impl Core {
     /// One check of everything, recorded and published.
     async fn tick(&self, events: &mpsc::Sender<AlertEvent>) -> Arc<HealthReport> {
         let applied = self.settings.borrow().clone();
-        let components = lock(&self.components).clone();
+        let components = Arc::clone(&lock(&self.components));
         let report = Arc::new(self.check(&applied, &components).await);
 
         let settings = &applied.settings;
@@ -701,71 +706,109 @@ impl Core {
         report
     }
 
-    /// Runs every check concurrently, each on its own task under the check timeout, and the
-    /// probe on the blocking pool under the same deadline.
+    /// Runs every check under the check timeout, and the probe on the blocking pool under the
+    /// same deadline.
+    ///
+    /// Each check is first polled here, on the monitor's task: a check whose answer is ready
+    /// at once (every stats component: a read and a few comparisons) costs no task, no
+    /// wake-up and no thread hop, which is most of what a task per check cost. A check that
+    /// has to wait moves, as it is, to a task of its own and is given up on at the deadline. A
+    /// panic is caught either way and makes only its own entry critical.
     async fn check(&self, applied: &Applied, components: &[Registered]) -> HealthReport {
         let settings = &applied.settings;
+        let timeout = settings.check_timeout;
         let timestamp = SystemTime::now();
         let started = Instant::now();
-        let deadline = started + settings.check_timeout;
+        let deadline = started + timeout;
+        // Finish times as wall-clock times without a clock read each: the monotonic offset
+        // from the start of the cycle, added to its wall-clock start.
+        let wall = |at: Instant| timestamp + (at - started);
 
-        let mut tasks = JoinSet::new();
-        let mut index_of = HashMap::with_capacity(components.len());
-        for (index, registered) in components.iter().enumerate() {
-            let component = Arc::clone(&registered.component);
-            let ctx = applied.ctx.clone();
-            let handle = tasks.spawn(async move {
-                let began = Instant::now();
-                let result = component.check_boxed(&ctx).await;
-                (index, result, began.elapsed())
-            });
-            index_of.insert(handle.id(), index);
-        }
         let probe = Arc::clone(&self.probe);
         let sample = tokio::task::spawn_blocking(move || probe.sample());
 
-        let mut results: Vec<Option<(ComponentHealth, Duration, SystemTime)>> =
-            vec![None; components.len()];
-        loop {
-            match tokio::time::timeout_at(deadline, tasks.join_next_with_id()).await {
-                Ok(Some(Ok((_, (index, result, took))))) => {
-                    let health = match result {
-                        Ok(health) => health,
-                        Err(e) => failed(&components[index].name, &e),
-                    };
-                    results[index] = Some((health, took, SystemTime::now()));
+        let mut component_reports = Vec::with_capacity(components.len());
+        let mut waiting = JoinSet::new();
+        let mut index_of = HashMap::new();
+        let mut clock = started;
+        for (index, registered) in components.iter().enumerate() {
+            let began = clock;
+            let mut check = Arc::clone(&registered.component).check_owned(applied.ctx.clone());
+            // The first poll only asks whether the answer is ready. A check that is not has
+            // registered this no-op waker at most; its task polls it again at once, with its own.
+            let polled = panic::catch_unwind(AssertUnwindSafe(|| {
+                check.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+            }));
+            clock = Instant::now();
+            let took = clock - began;
+            let health = match polled {
+                // Ready, but it held the monitor's task past the timeout: a check that
+                // blocks its thread delays every report, so it is reported like one that hangs.
+                Ok(Poll::Ready(_)) if took > timeout => {
+                    warn!(component = %registered.name, took_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX), "health check blocked the monitor past its timeout");
+                    timed_out(timeout)
                 }
-                Ok(Some(Err(e))) => {
-                    if let Some(&index) = index_of.get(&e.id()) {
-                        let health = panicked(&components[index].name, e);
-                        results[index] = Some((health, started.elapsed(), SystemTime::now()));
-                    }
+                Ok(Poll::Ready(result)) => result.unwrap_or_else(|e| failed(&registered.name, &e)),
+                Ok(Poll::Pending) => {
+                    let handle = waiting.spawn(async move {
+                        let result = check.await;
+                        (index, result, began.elapsed())
+                    });
+                    index_of.insert(handle.id(), index);
+                    // What the report says unless the check answers before the deadline.
+                    timed_out(timeout)
                 }
-                Ok(None) | Err(_) => break,
+                Err(payload) => panicked(&registered.name, &*payload),
+            };
+            component_reports.push(ComponentReport {
+                name: registered.name.clone(),
+                health,
+                last_check: wall(clock),
+                duration: took,
+                affects_readiness: registered.affects_readiness,
+            });
+        }
+
+        if !waiting.is_empty() {
+            let expiry = tokio::time::sleep_until(deadline);
+            tokio::pin!(expiry);
+            loop {
+                let (index, health, took) = tokio::select! {
+                    biased;
+                    joined = waiting.join_next_with_id() => match joined {
+                        Some(Ok((id, (index, result, took)))) => {
+                            index_of.remove(&id);
+                            (index, result.unwrap_or_else(|e| failed(&components[index].name, &e)), took)
+                        }
+                        Some(Err(e)) => {
+                            let Some(index) = index_of.remove(&e.id()) else {
+                                continue;
+                            };
+                            let health = match e.try_into_panic() {
+                                Ok(payload) => panicked(&components[index].name, &*payload),
+                                Err(e) => failed(&components[index].name, &e.into()),
+                            };
+                            (index, health, started.elapsed())
+                        }
+                        None => break,
+                    },
+                    () = &mut expiry => break,
+                };
+                let report = &mut component_reports[index];
+                report.health = health;
+                report.duration = took;
+                report.last_check = SystemTime::now();
+            }
+            // Checks still running are given up on (and cancelled at their next await); their
+            // entries keep the timed-out health they were given.
+            waiting.abort_all();
+            for &index in index_of.values() {
+                let report = &mut component_reports[index];
+                warn!(component = %report.name, timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX), "health check timed out");
+                report.duration = timeout;
+                report.last_check = SystemTime::now();
             }
         }
-        // Checks still running are given up on (and cancelled at their next await).
-        tasks.abort_all();
-
-        let timeout = settings.check_timeout;
-        let component_reports = components
-            .iter()
-            .zip(results)
-            .map(|(registered, result)| {
-                let (health, duration, last_check) = result.unwrap_or_else(|| {
-                    warn!(component = %registered.name, timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX), "health check timed out");
-                    let details = format!("check did not finish within {} ms", timeout.as_millis());
-                    (ComponentHealth::failed(CHECK_TIMEOUT, details.clone(), details), timeout, SystemTime::now())
-                });
-                ComponentReport {
-                    name: registered.name.clone(),
-                    health,
-                    last_check,
-                    duration,
-                    affects_readiness: registered.affects_readiness,
-                }
-            })
-            .collect::<Vec<_>>();
 
         let sample = match tokio::time::timeout_at(deadline, sample).await {
             Ok(Ok(sample)) => sample,
@@ -807,21 +850,19 @@ fn failed(component: &str, error: &BoxError) -> ComponentHealth {
     ComponentHealth::failed(CHECK_FAILED, format!("check failed: {text}"), text)
 }
 
-fn panicked(component: &str, error: tokio::task::JoinError) -> ComponentHealth {
-    let message = match error.try_into_panic() {
-        Ok(payload) => payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "non-string panic payload".to_owned()),
-        Err(e) => e.to_string(),
-    };
+fn panicked(component: &str, payload: &(dyn Any + Send)) -> ComponentHealth {
+    let message = crate::panic::message(payload);
     error!(component, panic = %message, "health check panicked");
     ComponentHealth::failed(
         CHECK_PANICKED,
         format!("check panicked: {message}"),
         message,
     )
+}
+
+fn timed_out(timeout: Duration) -> ComponentHealth {
+    let details = format!("check did not finish within {} ms", timeout.as_millis());
+    ComponentHealth::failed(CHECK_TIMEOUT, details.clone(), details)
 }
 
 fn system_metrics(sample: &SystemSample, limit_mb: u64) -> SystemMetrics {
@@ -981,24 +1022,6 @@ mod tests {
             (unknown.status, unknown.memory.rss_mb),
             (HealthStatus::Healthy, None)
         );
-    }
-
-    #[test]
-    fn panic_messages_are_kept_whatever_their_payload() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let message = |payload: Box<dyn std::any::Any + Send>| {
-            let error = runtime
-                .block_on(async move {
-                    tokio::spawn(async move { std::panic::resume_unwind(payload) }).await
-                })
-                .unwrap_err();
-            panicked("c", error).error.unwrap()
-        };
-        assert_eq!(message(Box::new("static")), "static");
-        assert_eq!(message(Box::new(String::from("owned"))), "owned");
-        assert_eq!(message(Box::new(7u8)), "non-string panic payload");
     }
 
     #[test]
