@@ -118,6 +118,8 @@
 
 mod alert;
 mod component;
+#[cfg(feature = "derive")]
+mod config;
 mod history;
 mod monitor;
 #[doc(hidden)]
@@ -148,9 +150,9 @@ pub use rules::{
     CheckContext, HealthNumber, HealthState, HealthStats, MetricField, MetricSpec, RuleKind,
     RuleSpec, ThresholdOverrides,
 };
-pub use settings::{
-    AlertSettings, CONFIG_SECTION, MonitorSettings, SettingsError, SettingsRejected, keys,
-};
+#[cfg(feature = "derive")]
+pub use config::HealthConfig;
+pub use settings::{AlertSettings, MonitorSettings, SettingsError, SettingsRejected};
 pub use status::HealthStatus;
 pub use system::{ProcProbe, SystemProbe, SystemSample};
 #[cfg(feature = "webhook")]
