@@ -17,7 +17,12 @@ pub(crate) fn expand(model: &Model, fields: &[Checked<'_>]) -> TokenStream {
             // An open prefix routes too: the component reads the dynamic keys under it, so it
             // must hear of their changes.
             let mut prefixes: Vec<&String> = Vec::new();
-            for prefix in model.attrs.prefixes.iter().chain(&model.attrs.open_prefixes) {
+            for prefix in model
+                .attrs
+                .prefixes
+                .iter()
+                .chain(&model.attrs.open_prefixes)
+            {
                 if !prefixes.contains(&&prefix.value) {
                     prefixes.push(&prefix.value);
                 }

@@ -364,7 +364,10 @@ mod tests {
         assert!(APP.accepts("HEALTH_MAX_RPC_LATENCY_MS"));
         assert!(APP.accepts("HEALTH_CHECK_INTERVAL_MS"), "declared");
         assert!(APP.accepts("RPC_DEFAULT_TIMEOUT_MS"), "declared elsewhere");
-        assert!(!APP.accepts("ALERT_SUSTAINED"), "a routing prefix is not open");
+        assert!(
+            !APP.accepts("ALERT_SUSTAINED"),
+            "a routing prefix is not open"
+        );
         assert!(!APP.accepts("RPC_TIMEOUT"));
         assert!(!ROOT.is_open("HEALTH_X"), "closed by default");
     }

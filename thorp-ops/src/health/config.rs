@@ -157,7 +157,10 @@ mod tests {
 
     #[test]
     fn the_section_defaults_are_the_monitor_defaults() {
-        assert_eq!(settings("# nothing set\n").unwrap(), MonitorSettings::default());
+        assert_eq!(
+            settings("# nothing set\n").unwrap(),
+            MonitorSettings::default()
+        );
     }
 
     /// The bounds in the attributes are what the monitor accepts at the least: every key at its

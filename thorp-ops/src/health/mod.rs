@@ -140,6 +140,8 @@ pub use component::{
     BasicCheck, BasicHealth, BoxError, FnStats, HealthCheck, StatsCheck, StatsSource, UNHEALTHY,
     stats_fn,
 };
+#[cfg(feature = "derive")]
+pub use config::HealthConfig;
 pub use history::{HealthSummary, Trend};
 pub use monitor::{HealthMonitor, HealthMonitorBuilder, MonitorError, StartOutcome, ThresholdInfo};
 pub use report::{
@@ -150,8 +152,6 @@ pub use rules::{
     CheckContext, HealthNumber, HealthState, HealthStats, MetricField, MetricSpec, RuleKind,
     RuleSpec, ThresholdOverrides,
 };
-#[cfg(feature = "derive")]
-pub use config::HealthConfig;
 pub use settings::{AlertSettings, MonitorSettings, SettingsError, SettingsRejected};
 pub use status::HealthStatus;
 pub use system::{ProcProbe, SystemProbe, SystemSample};

@@ -5,14 +5,14 @@ use super::alert::{
     AckError, Alert, AlertEngine, AlertEvent, AlertSink, AlertTransition, DynSink, LogSink,
 };
 use super::component::{BoxError, DynCheck, HealthCheck};
+#[cfg(feature = "derive")]
+use super::config::HealthConfig;
 use super::history::{HealthSummary, History};
 use super::report::{
     CHECK_FAILED, CHECK_PANICKED, CHECK_TIMEOUT, ComponentHealth, ComponentReport, HIGH_MEMORY,
     HealthReport, MemoryMetrics, SystemMetrics,
 };
 use super::rules::{CheckContext, RuleSpec};
-#[cfg(feature = "derive")]
-use super::config::HealthConfig;
 use super::settings::{MonitorSettings, SettingsRejected};
 use super::status::HealthStatus;
 use super::system::{ProcProbe, SystemProbe, SystemSample};
