@@ -447,7 +447,7 @@ impl HealthMonitor {
     }
 
     /// Keeps the settings in step with a hot-reloaded config file whose config flattens a
-    /// [`HealthConfig`] (`section` picks it out, as for [`subscribe`](HotReload::subscribe)):
+    /// [`HealthConfig`] (`section` picks it out, as for [`subscribe`](crate::config::ReloadHandle::subscribe)):
     /// applies it and the file's threshold keys now, then again after every reload that changes
     /// one of the section's keys, from the next check on. A file whose health keys the monitor
     /// would refuse (a threshold key no registered rule has, a degraded threshold as strict as
