@@ -1,45 +1,5 @@
 //! The monitor's config section (`healthMonitor`): its fixed keys as one typed `HotConfig`
 //! struct, and the dynamic threshold keys under its open `HEALTH_` prefix.
-//!
-//! An application flattens [`HealthConfig`] into its own config, so the loader types and
-//! bounds these keys with the file's line, lists them in the template and the config view, and
-//! routes their changes to the monitor like any other component's:
-//!
-//! ```
-//! use thorp_ops::HotConfig;
-//! use thorp_ops::config::load_str;
-//! use thorp_ops::health::HealthConfig;
-//!
-//! /// The service's config.
-//! #[derive(HotConfig)]
-//! struct ServiceConfig {
-//!     /// The health monitor.
-//!     #[hot_config(flatten)]
-//!     health: HealthConfig,
-//! }
-//!
-//! let loaded = load_str::<ServiceConfig>(
-//!     "HEALTH_CHECK_INTERVAL_MS=5000\nHEALTH_MAX_RPC_LATENCY_MS=50\n",
-//! )?;
-//! assert!(loaded.warnings.is_empty(), "a threshold key is not an unknown key");
-//! let settings = loaded.config.health.settings(&loaded.values)?;
-//! assert_eq!(settings.check_interval.as_millis(), 5000);
-//! assert_eq!(settings.thresholds.get("HEALTH_MAX_RPC_LATENCY_MS"), Some(50.0));
-//!
-//! let errors = load_str::<ServiceConfig>("HEALTH_CHECK_INTERVAL_MS=0\n").unwrap_err();
-//! assert_eq!(
-//!     errors.to_string(),
-//!     r#"1: HEALTH_CHECK_INTERVAL_MS: "0" is below the minimum (expected 1..=3600000)"#
-//! );
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! Every other `HEALTH_` key is a threshold override, named after a rule of some registered
-//! component (see [`ThresholdOverrides`](super::ThresholdOverrides)); which ones exist is only
-//! known once components register, so the loader takes them as they come and the monitor
-//! checks them: [`HealthMonitor::follow_config`](super::HealthMonitor::follow_config) refuses a
-//! file with a threshold key no rule has (with a did-you-mean), a value that is not a number,
-//! or a degraded threshold made as strict as its critical one.
 
 use super::rules::ThresholdOverrides;
 use super::settings::{AlertSettings, MonitorSettings, SettingsError, SettingsRejected};
@@ -49,6 +9,46 @@ use std::time::Duration;
 
 /// The health monitor's fixed keys (`healthMonitor`: `HEALTH_`, `ALERT_`, `MONITOR_`), with
 /// their defaults and bounds; `HEALTH_` is open to the threshold keys of registered rules.
+///
+/// An application flattens [`HealthConfig`] into its own config, so the loader types and
+/// bounds these keys with the file's line, lists them in the template and the config view, and
+/// routes their changes to the monitor like any other component's:
+///
+/// ```
+/// use thorp_ops::HotConfig;
+/// use thorp_ops::config::load_str;
+/// use thorp_ops::health::HealthConfig;
+///
+/// /// The service's config.
+/// #[derive(HotConfig, Debug)]
+/// struct ServiceConfig {
+///     /// The health monitor.
+///     #[hot_config(flatten)]
+///     health: HealthConfig,
+/// }
+///
+/// let loaded = load_str::<ServiceConfig>(
+///     "HEALTH_CHECK_INTERVAL_MS=5000\nHEALTH_MAX_RPC_LATENCY_MS=50\n",
+/// )?;
+/// assert!(loaded.warnings.is_empty(), "a threshold key is not an unknown key");
+/// let settings = loaded.config.health.settings(&loaded.values)?;
+/// assert_eq!(settings.check_interval.as_millis(), 5000);
+/// assert_eq!(settings.thresholds.get("HEALTH_MAX_RPC_LATENCY_MS"), Some(50.0));
+///
+/// let errors = load_str::<ServiceConfig>("HEALTH_CHECK_INTERVAL_MS=0\n").unwrap_err();
+/// assert_eq!(
+///     errors.to_string(),
+///     r#"1: HEALTH_CHECK_INTERVAL_MS: "0" is below the minimum (expected 1..=3600000)"#
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Every other `HEALTH_` key is a threshold override, named after a rule of some registered
+/// component (see [`ThresholdOverrides`](super::ThresholdOverrides)); which ones exist is only
+/// known once components register, so the loader takes them as they come and the monitor
+/// checks them: [`HealthMonitor::follow_config`](super::HealthMonitor::follow_config) refuses a
+/// file with a threshold key no rule has (with a did-you-mean), a value that is not a number,
+/// or a degraded threshold made as strict as its critical one.
 #[derive(HotConfig, Debug, Clone, PartialEq, Eq)]
 #[hot_config(
     component = "healthMonitor",
