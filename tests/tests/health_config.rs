@@ -6,23 +6,41 @@
 
 mod support;
 
-use std::sync::Arc;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::health::FedProbe;
 use thorp_ops::HotConfig;
 use thorp_ops::config::{HotReload, Outcome, ReloadOptions};
-use thorp_ops::health::HealthReport;
 use thorp_ops::health::stock::RpcPoolStats;
+use thorp_ops::health::{HealthConfig, HealthReport};
 use thorp_ops::health::{HealthMonitor, HealthStatus, MonitorSettings, stats_fn};
 use tokio::sync::watch;
 
-/// The rest of the service's config; the health keys are the monitor's, not this struct's.
+/// The service's config: its own keys, and the monitor's section as the library defines it.
 #[derive(HotConfig, Debug)]
 #[hot_config(component = "node", prefix = "NODE_")]
 struct NodeConfig {
     /// The node's name.
     #[hot_config(key = "NODE_NAME", default = "node-1")]
     name: String,
+    /// The health monitor.
+    #[hot_config(flatten)]
+    health: HealthConfig,
+}
+
+fn health(config: &NodeConfig) -> &HealthConfig {
+    &config.health
+}
+
+async fn follow(text: &str) -> (tempfile::TempDir, std::path::PathBuf, HotReload<NodeConfig>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.env");
+    std::fs::write(&path, text).unwrap();
+    let config = HotReload::<NodeConfig>::start(&path, ReloadOptions::default().watch(false))
+        .await
+        .unwrap();
+    (dir, path, config)
 }
 
 /// The next report, failing the test (not hanging it) if none comes: this test runs on the
@@ -44,13 +62,8 @@ fn rpc() -> RpcPoolStats {
 
 #[tokio::test]
 async fn a_threshold_changed_in_the_config_file_applies_at_the_next_check() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("node.env");
     // An hour between checks: a second check only happens if the new interval is applied.
-    std::fs::write(&path, "NODE_NAME=alpha\nHEALTH_CHECK_INTERVAL_MS=3600000\n").unwrap();
-    let config = HotReload::<NodeConfig>::start(&path, ReloadOptions::default().watch(false))
-        .await
-        .unwrap();
+    let (_dir, path, config) = follow("NODE_NAME=alpha\nHEALTH_CHECK_INTERVAL_MS=3600000\n").await;
     assert_eq!(config.current().config().name, "alpha");
 
     let monitor = HealthMonitor::builder()
@@ -58,7 +71,7 @@ async fn a_threshold_changed_in_the_config_file_applies_at_the_next_check() {
         .probe(FedProbe::with_rss_mb(50))
         .build()
         .unwrap();
-    monitor.follow_config(&config).unwrap();
+    monitor.follow_config(&config, health).unwrap();
     assert_eq!(monitor.settings().check_interval, Duration::from_secs(3600));
     let mut rx = monitor.subscribe();
     monitor.start().unwrap();
@@ -115,15 +128,173 @@ async fn a_threshold_changed_in_the_config_file_applies_at_the_next_check() {
             && reason.contains("did you mean `HEALTH_MAX_RPC_LATENCY_MS`?"),
         "{reason}"
     );
-    let expected = MonitorSettings::from_entries([
-        ("HEALTH_CHECK_INTERVAL_MS", "10"),
-        ("HEALTH_MAX_RPC_LATENCY_MS", "50"),
-    ])
-    .unwrap();
+    let expected = MonitorSettings {
+        check_interval: Duration::from_millis(10),
+        thresholds: [("HEALTH_MAX_RPC_LATENCY_MS", 50.0)].into_iter().collect(),
+        ..MonitorSettings::default()
+    };
     assert_eq!(
         *monitor.settings(),
         expected,
         "neither the interval nor the threshold moved"
     );
     monitor.stop().await;
+}
+
+/// A `MakeWriter` keeping every log line, for the loader's unknown-key warnings.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Threshold keys are the monitor's dynamic keys, not unknown ones: the loader neither warns
+/// about them at start nor on a reload, while a misspelt key of a closed prefix still is.
+/// The test runs on one thread, so a thread-local subscriber sees every line.
+#[tokio::test(flavor = "current_thread")]
+async fn threshold_keys_are_not_unknown_keys() {
+    let logs = Capture::default();
+    let writer = logs.clone();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish(),
+    );
+    let (_dir, path, config) =
+        follow("HEALTH_MAX_RPC_LATENCY_MS=50\nALERT_HISTORY_LENN=10\n").await;
+    let monitor = HealthMonitor::builder()
+        .component(stats_fn(rpc))
+        .probe(FedProbe::with_rss_mb(50))
+        .build()
+        .unwrap();
+    monitor.follow_config(&config, health).unwrap();
+    assert_eq!(
+        monitor
+            .settings()
+            .thresholds
+            .get("HEALTH_MAX_RPC_LATENCY_MS"),
+        Some(50.0)
+    );
+    std::fs::write(
+        &path,
+        "HEALTH_MAX_RPC_LATENCY_MS=60\nHEALTH_MIN_RPC_SUCCESS_RATE=0.9\nALERT_HISTORY_LENN=10\n",
+    )
+    .unwrap();
+    assert_eq!(config.reload().await.outcome, Outcome::Applied);
+
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let unknown: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("unknown config key"))
+        .collect();
+    assert_eq!(unknown.len(), 1, "{text}");
+    assert!(
+        unknown[0].contains("key=ALERT_HISTORY_LENN")
+            && unknown[0].contains("suggestion=\"ALERT_HISTORY_LEN\""),
+        "{text}"
+    );
+}
+
+/// A bad value of a fixed health key is the loader's to refuse, like any typed key: the whole
+/// file, with its path, line and key, and the monitor keeps what it had.
+#[tokio::test]
+async fn a_bad_fixed_health_key_is_refused_with_file_line_and_key() {
+    let (_dir, path, config) = follow("NODE_NAME=alpha\nHEALTH_CHECK_INTERVAL_MS=2000\n").await;
+    let monitor = HealthMonitor::builder()
+        .component(stats_fn(rpc))
+        .probe(FedProbe::with_rss_mb(50))
+        .build()
+        .unwrap();
+    monitor.follow_config(&config, health).unwrap();
+    assert_eq!(monitor.settings().check_interval, Duration::from_secs(2));
+
+    std::fs::write(
+        &path,
+        "NODE_NAME=beta\n# tighter checks\nHEALTH_CHECK_INTERVAL_MS=soon\nALERT_MEMORY_GROWTH_REPORTS=1\n",
+    )
+    .unwrap();
+    let record = config.reload().await;
+    assert_eq!(record.outcome, Outcome::Rejected);
+    let places: Vec<_> = record
+        .errors
+        .iter()
+        .map(|e| (e.line, e.key.as_deref()))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            (Some(3), Some("HEALTH_CHECK_INTERVAL_MS")),
+            (Some(4), Some("ALERT_MEMORY_GROWTH_REPORTS"))
+        ]
+    );
+    let errors: Vec<&str> = record.errors.iter().map(|e| e.message.as_str()).collect();
+    let shown = path.display();
+    assert_eq!(
+        errors,
+        [
+            format!(
+                "{shown}:3: HEALTH_CHECK_INTERVAL_MS: \"soon\" is not an integer (expected 1..=3600000)"
+            ),
+            format!(
+                "{shown}:4: ALERT_MEMORY_GROWTH_REPORTS: \"1\" is below the minimum (expected 2..=10000)"
+            ),
+        ]
+    );
+    assert_eq!(config.current().config().name, "alpha");
+    assert_eq!(monitor.settings().check_interval, Duration::from_secs(2));
+}
+
+/// Threshold keys are checked by the monitor against the rules it has: a key of a component
+/// that is not registered, or of a field without a rule, is refused at start and on a reload,
+/// and a value that is not a number is too.
+#[tokio::test]
+async fn a_threshold_key_no_rule_has_is_refused_by_the_monitor() {
+    let monitor = || {
+        HealthMonitor::builder()
+            .component(stats_fn(rpc))
+            .probe(FedProbe::with_rss_mb(50))
+            .build()
+            .unwrap()
+    };
+    // eventBus is not registered here, and rpcPool's avg latency has no rule.
+    let (_dir, _, config) =
+        follow("HEALTH_MAX_QUEUE_UTIL_PCT=80\nHEALTH_RPC_POOL_AVG_LATENCY_MS_DEGRADED_ABOVE=5\n")
+            .await;
+    let refused = monitor().follow_config(&config, health).unwrap_err();
+    let text = refused.to_string();
+    assert!(
+        text.contains("HEALTH_MAX_QUEUE_UTIL_PCT: not a health monitor setting nor any health rule's threshold key")
+            && text.contains("HEALTH_RPC_POOL_AVG_LATENCY_MS_DEGRADED_ABOVE: not a health monitor setting"),
+        "{text}"
+    );
+
+    let (_dir, path, config) = follow("HEALTH_MAX_RPC_LATENCY_MS=50\n").await;
+    let monitor = monitor();
+    monitor.follow_config(&config, health).unwrap();
+    std::fs::write(&path, "HEALTH_MAX_RPC_LATENCY_MS=fast\n").unwrap();
+    let record = config.reload().await;
+    assert_eq!(record.outcome, Outcome::Rejected);
+    assert!(
+        record.errors[0]
+            .message
+            .contains("HEALTH_MAX_RPC_LATENCY_MS: `fast` is not a number"),
+        "{:?}",
+        record.errors
+    );
+    assert_eq!(
+        monitor
+            .settings()
+            .thresholds
+            .get("HEALTH_MAX_RPC_LATENCY_MS"),
+        Some(50.0)
+    );
 }

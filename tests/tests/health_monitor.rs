@@ -512,7 +512,10 @@ async fn threshold_override_applies_at_the_next_check() {
     monitor.start().unwrap();
     assert_eq!(next_report(&mut rx).await.overall, HealthStatus::Healthy);
 
-    let typo = MonitorSettings::from_entries([("HEALTH_MAX_RPC_LATENCY", "50")]).unwrap();
+    let typo = MonitorSettings {
+        thresholds: [("HEALTH_MAX_RPC_LATENCY", 50.0)].into_iter().collect(),
+        ..MonitorSettings::default()
+    };
     let refused = monitor.apply_settings(typo).unwrap_err();
     assert_eq!(
         refused.to_string(),
@@ -520,11 +523,11 @@ async fn threshold_override_applies_at_the_next_check() {
          rule's threshold key; did you mean `HEALTH_MAX_RPC_LATENCY_MS`?"
     );
 
-    let tuned = MonitorSettings::from_entries([
-        ("HEALTH_CHECK_INTERVAL_MS", "30000"),
-        ("HEALTH_MAX_RPC_LATENCY_MS", "50"),
-    ])
-    .unwrap();
+    let tuned = MonitorSettings {
+        check_interval: Duration::from_secs(30),
+        thresholds: [("HEALTH_MAX_RPC_LATENCY_MS", 50.0)].into_iter().collect(),
+        ..MonitorSettings::default()
+    };
     monitor.apply_settings(tuned).unwrap();
     let next = next_report(&mut rx).await;
     let rpc = &next.component("rpcPool").unwrap().health;
@@ -552,7 +555,12 @@ async fn threshold_override_applies_at_the_next_check() {
         ]
     );
 
-    let inverted = MonitorSettings::from_entries([("HEALTH_MIN_RPC_SUCCESS_RATE", "NaN")]).unwrap();
+    let inverted = MonitorSettings {
+        thresholds: [("HEALTH_MIN_RPC_SUCCESS_RATE", f64::NAN)]
+            .into_iter()
+            .collect(),
+        ..MonitorSettings::default()
+    };
     assert!(monitor.apply_settings(inverted).is_err());
     assert_eq!(
         monitor

@@ -20,9 +20,10 @@ use thorp_examples::node::shutdown::ShutdownSettings;
 use thorp_examples::node::simulator::SimulatorSettings;
 use thorp_examples::trading::check::check_file;
 use thorp_examples::trading::config::{NodeConfig, RESTART_KEYS, Upstream};
+use thorp_examples::trading::health::offline_monitor;
 use thorp_ops::HotConfig;
 use thorp_ops::config::load_str;
-use thorp_ops::health::MonitorSettings;
+use thorp_ops::health::{HealthConfig, MonitorSettings};
 use url::Url;
 
 fn defaults() -> NodeConfig {
@@ -69,14 +70,16 @@ fn config_defaults_are_the_component_defaults() {
         SimulatorSettings::default()
     );
 
-    // The monitor's: the same settings, with the stock thresholds set to their defaults.
-    let monitor = MonitorSettings::from(&config.health);
-    let expected = MonitorSettings {
-        thresholds: monitor.thresholds.clone(),
-        ..MonitorSettings::default()
-    };
-    assert_eq!(monitor, expected);
-    let thresholds: Vec<(&str, f64)> = monitor.thresholds.iter().collect();
+    // The monitor's: the same settings, with the stock thresholds in force at their defaults.
+    let values = load_str::<NodeConfig>("# nothing set\n").unwrap().values;
+    let monitor = config.health.settings(&values).unwrap();
+    assert_eq!(monitor, MonitorSettings::default());
+    let in_force = offline_monitor(monitor).unwrap().thresholds();
+    let mut thresholds: Vec<(&str, f64)> = in_force
+        .iter()
+        .map(|t| (t.rule.key().unwrap(), t.current))
+        .collect();
+    thresholds.sort_by(|a, b| a.0.cmp(b.0));
     assert_eq!(
         thresholds,
         [
@@ -91,7 +94,54 @@ fn config_defaults_are_the_component_defaults() {
     // No URL: the simulator; the ops endpoints on loopback.
     assert!(matches!(config.planned_upstream(), Upstream::Simulator(_)));
     assert!(config.ops.listen.ip().is_loopback());
-    assert_eq!(config.settings_problems(&config.planned_upstream()), []);
+    assert_eq!(
+        config.settings_problems(&values, &config.planned_upstream()),
+        []
+    );
+}
+
+/// The node's health keys are the library's section, flattened as it is: no copy of its keys,
+/// defaults or bounds, and the stock thresholds are the monitor's open `HEALTH_` keys, checked
+/// by the monitor against the node's components.
+#[test]
+fn the_health_section_is_the_librarys() {
+    let config = defaults();
+    let section: &HealthConfig = &config.health;
+    assert_eq!(
+        *section,
+        load_str::<HealthConfig>("# nothing set\n").unwrap().config
+    );
+    for spec in HealthConfig::SCHEMA.keys {
+        assert_eq!(
+            NodeConfig::SCHEMA.find(spec.key),
+            Some(spec),
+            "{}",
+            spec.key
+        );
+    }
+    assert!(
+        NodeConfig::SCHEMA
+            .find("HEALTH_MAX_RPC_LATENCY_MS")
+            .is_none()
+    );
+    assert!(NodeConfig::SCHEMA.accepts("HEALTH_MAX_RPC_LATENCY_MS"));
+
+    let dir = ConfigDir::new(
+        "HEALTH_MAX_RPC_LATENCY_MS=50\nHEALTH_MAX_RPC_LATENCY=5\nHEALTH_BACKPRESSURE_DEGRADED_PCT=99\n",
+    );
+    let report = check_file(&dir.path);
+    assert_eq!(
+        report.warnings,
+        Vec::<String>::new(),
+        "threshold keys are not unknown"
+    );
+    let errors = report.errors.join("\n");
+    assert!(
+        errors.contains("healthMonitor: ")
+            && errors.contains("did you mean `HEALTH_MAX_RPC_LATENCY_MS`?")
+            && errors.contains("must be below HEALTH_BACKPRESSURE_CRITICAL_PCT"),
+        "{errors}"
+    );
 }
 
 #[test]

@@ -74,7 +74,7 @@ pub fn check_file(path: &Path) -> CheckReport {
     let upstream = loaded.config.planned_upstream();
     let errors: Vec<String> = loaded
         .config
-        .settings_problems(&upstream)
+        .settings_problems(&loaded.values, &upstream)
         .iter()
         .map(|problem| format!("{shown}: {problem}"))
         .collect();
@@ -99,8 +99,9 @@ pub fn summary(path: &Path, report: &CheckReport) -> String {
     )
 }
 
-/// The keys of the file at `path` that the schema does not declare, as the loader words them;
-/// empty if the file cannot be read or parsed (its errors say why).
+/// The keys of the file at `path` that the schema does not accept (declared, or under an open
+/// prefix), as the loader words them; empty if the file cannot be read or parsed (its errors
+/// say why).
 fn unknown_keys(path: &Path) -> Vec<String> {
     let Ok(bytes) = std::fs::read(path) else {
         return Vec::new();
@@ -110,7 +111,7 @@ fn unknown_keys(path: &Path) -> Vec<String> {
     };
     let schema = NodeConfig::SCHEMA;
     file.iter()
-        .filter(|entry| schema.find(&entry.key).is_none())
+        .filter(|entry| !schema.accepts(&entry.key))
         .map(|entry| {
             let warning = ConfigWarning::UnknownKey {
                 key: entry.key.clone(),

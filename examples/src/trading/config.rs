@@ -7,7 +7,9 @@
 //! - **`validate` hooks** carry the rules across keys of one section (minimum below maximum,
 //!   no endpoint listed twice), reported the same way;
 //! - **conversions** (`From<&XConfig> for XSettings`) turn a section into the plain settings
-//!   struct the component already knows, so the components stay free of the framework;
+//!   struct the component already knows, so the components stay free of the framework; the
+//!   health monitor's section is the library's own [`HealthConfig`], flattened as it is, which
+//!   the monitor follows itself ([`thorp_ops::health::HealthMonitor::follow_config`]);
 //! - **vetoes** (registered by [`crate::trading::node`]) run each settings' own `validate()`
 //!   on a reload, so a component refuses what it could not apply even if a rule were missing
 //!   here. [`NodeConfig::settings_problems`] runs the same checks at start and for `--check`.
@@ -20,8 +22,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 
-use thorp_ops::config::Rejection;
-use thorp_ops::health::MonitorSettings;
+use thorp_ops::config::{Rejection, Values};
+use thorp_ops::health::HealthConfig;
 use thorp_ops::{HotConfig, Secret};
 use tokio::time::Duration;
 use url::Url;
@@ -526,129 +528,6 @@ impl OpsConfig {
 }
 
 // ---------------------------------------------------------------------------------------------
-// healthMonitor
-
-/// The health monitor (`healthMonitor`): check interval, alert rules and the thresholds of the
-/// stock component rules. Keys and defaults are the monitor's own
-/// ([`thorp_ops::health::keys`], [`thorp_ops::health::stock`]); declaring them here types and
-/// bounds them in the file, lists them in the template and puts `--check` errors on their line.
-#[derive(HotConfig, Debug, Clone, PartialEq)]
-#[hot_config(
-    component = "healthMonitor",
-    prefix = "HEALTH_",
-    prefix = "ALERT_",
-    prefix = "MONITOR_",
-    validate = HealthConfig::check
-)]
-pub struct HealthConfig {
-    /// Time between two health checks, in milliseconds.
-    #[hot_config(key = "HEALTH_CHECK_INTERVAL_MS", range = 10..=3_600_000, default = 30_000)]
-    pub check_interval_ms: u64,
-    /// Time one component's check may take before it is critical CHECK_TIMEOUT, in milliseconds.
-    #[hot_config(key = "HEALTH_CHECK_TIMEOUT_MS", range = 1..=600_000, default = 5000)]
-    pub check_timeout_ms: u64,
-    /// Resident memory above which the node is at least degraded, in MB.
-    #[hot_config(key = "HEALTH_MAX_MEMORY_MB", range = 1..=1_048_576, default = 1000)]
-    pub max_memory_mb: u64,
-    /// rpcPool: p95 latency above which it is degraded HIGH_LATENCY, in milliseconds.
-    #[hot_config(key = "HEALTH_MAX_RPC_LATENCY_MS", min = 0, default = 100)]
-    pub max_rpc_latency_ms: f64,
-    /// rpcPool: success rate (0 to 1) below which it is critical HIGH_ERROR_RATE.
-    #[hot_config(key = "HEALTH_MIN_RPC_SUCCESS_RATE", range = 0..=1, default = 0.95)]
-    pub min_rpc_success_rate: f64,
-    /// eventBus: queue utilization above which it is degraded HIGH_QUEUE_UTILIZATION, in percent.
-    #[hot_config(key = "HEALTH_MAX_QUEUE_UTIL_PCT", range = 0..=100, default = 90)]
-    pub max_queue_util_pct: f64,
-    /// backpressureManager: utilization above which it is degraded HIGH_UTILIZATION, in percent.
-    #[hot_config(key = "HEALTH_BACKPRESSURE_DEGRADED_PCT", range = 0..=100, default = 80)]
-    pub backpressure_degraded_pct: f64,
-    /// backpressureManager: utilization above which it is critical SYSTEM_OVERLOAD, in percent.
-    #[hot_config(key = "HEALTH_BACKPRESSURE_CRITICAL_PCT", range = 0..=100, default = 95)]
-    pub backpressure_critical_pct: f64,
-    /// Reports kept in the history.
-    #[hot_config(key = "MONITOR_HISTORY_LEN", range = 1..=100_000, default = 100)]
-    pub history_len: usize,
-    /// Reports the trend of the summary covers.
-    #[hot_config(key = "MONITOR_TREND_WINDOW", range = 1..=10_000, default = 10)]
-    pub trend_window: usize,
-    /// Consecutive critical reports that fire SUSTAINED_CRITICAL.
-    #[hot_config(key = "ALERT_SUSTAINED_CRITICAL_REPORTS", range = 1..=10_000, default = 4)]
-    pub sustained_critical_reports: usize,
-    /// Memory growth across ALERT_MEMORY_GROWTH_REPORTS reports that fires MEMORY_GROWTH, in MB.
-    #[hot_config(key = "ALERT_MEMORY_GROWTH_MB", range = 1..=1_048_576, default = 100)]
-    pub memory_growth_mb: u64,
-    /// Reports the memory growth is measured across.
-    #[hot_config(key = "ALERT_MEMORY_GROWTH_REPORTS", range = 2..=10_000, default = 10)]
-    pub memory_growth_reports: usize,
-    /// Consecutive critical checks of one component that fire COMPONENT_CRITICAL.
-    #[hot_config(key = "ALERT_COMPONENT_CRITICAL_CHECKS", range = 1..=10_000, default = 3)]
-    pub component_critical_checks: usize,
-    /// Consecutive clear reports before a firing alert resolves.
-    #[hot_config(key = "ALERT_RESOLVE_AFTER_REPORTS", range = 1..=10_000, default = 1)]
-    pub resolve_after_reports: usize,
-    /// Alerts kept, firing and resolved.
-    #[hot_config(key = "ALERT_HISTORY_LEN", range = 1..=100_000, default = 100)]
-    pub alert_history_len: usize,
-    /// Time one alert sink may take with one alert, in milliseconds.
-    #[hot_config(key = "ALERT_SINK_TIMEOUT_MS", range = 1..=600_000, default = 5000)]
-    pub sink_timeout_ms: u64,
-}
-
-impl HealthConfig {
-    fn check(&self) -> Result<(), Rejection> {
-        let mut problems = Problems::default();
-        if self.backpressure_degraded_pct >= self.backpressure_critical_pct {
-            problems.add(
-                &[
-                    "HEALTH_BACKPRESSURE_DEGRADED_PCT",
-                    "HEALTH_BACKPRESSURE_CRITICAL_PCT",
-                ],
-                "must be below HEALTH_BACKPRESSURE_CRITICAL_PCT",
-            );
-        }
-        problems.finish()
-    }
-}
-
-impl From<&HealthConfig> for MonitorSettings {
-    fn from(config: &HealthConfig) -> Self {
-        let mut settings = MonitorSettings {
-            check_interval: millis(config.check_interval_ms),
-            check_timeout: millis(config.check_timeout_ms),
-            max_memory_mb: config.max_memory_mb,
-            history_len: config.history_len,
-            trend_window: config.trend_window,
-            ..MonitorSettings::default()
-        };
-        // Every stock threshold is set, defaults included: what the file says is what runs.
-        for (key, value) in [
-            ("HEALTH_MAX_RPC_LATENCY_MS", config.max_rpc_latency_ms),
-            ("HEALTH_MIN_RPC_SUCCESS_RATE", config.min_rpc_success_rate),
-            ("HEALTH_MAX_QUEUE_UTIL_PCT", config.max_queue_util_pct),
-            (
-                "HEALTH_BACKPRESSURE_DEGRADED_PCT",
-                config.backpressure_degraded_pct,
-            ),
-            (
-                "HEALTH_BACKPRESSURE_CRITICAL_PCT",
-                config.backpressure_critical_pct,
-            ),
-        ] {
-            settings.thresholds.insert(key, value);
-        }
-        let alerts = &mut settings.alerts;
-        alerts.sustained_critical_reports = config.sustained_critical_reports;
-        alerts.memory_growth_mb = config.memory_growth_mb;
-        alerts.memory_growth_reports = config.memory_growth_reports;
-        alerts.component_critical_checks = config.component_critical_checks;
-        alerts.resolve_after_reports = config.resolve_after_reports;
-        alerts.history_len = config.alert_history_len;
-        alerts.sink_timeout = millis(config.sink_timeout_ms);
-        settings
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The root
 
 /// Keys read once when the node starts; a running node logs a change of them as needing a
@@ -702,7 +581,8 @@ pub struct NodeConfig {
     /// The RPC simulator.
     #[hot_config(flatten)]
     pub simulator: SimulatorConfig,
-    /// The health monitor.
+    /// The health monitor: the library's own section, thresholds of the stock rules included
+    /// (they are the `HEALTH_` keys it leaves open; see [`thorp_ops::health::stock`]).
     #[hot_config(flatten)]
     pub health: HealthConfig,
     /// The ops endpoints.
@@ -744,7 +624,9 @@ impl NodeConfig {
     /// Every rule a component's own `validate()` finds broken in what this config converts
     /// to, for `upstream`. Empty for any config the file rules accepted, unless a rule is
     /// missing from them: then this is the net that catches it before a component sees it.
-    pub fn settings_problems(&self, upstream: &Upstream) -> Vec<SettingsProblem> {
+    /// `values` are the config's effective values, which carry the health monitor's threshold
+    /// keys (no field declares them); the monitor checks those against the node's components.
+    pub fn settings_problems(&self, values: &Values, upstream: &Upstream) -> Vec<SettingsProblem> {
         let results: [Result<(), InvalidSettings>; 6] = [
             self.rpc_pool.settings(upstream).validate(),
             CircuitBreakerSettings::from(&self.circuit_breaker).validate(),
@@ -767,7 +649,11 @@ impl NodeConfig {
                     })
             })
             .collect();
-        if let Err(rejected) = super::health::validate(&MonitorSettings::from(&self.health)) {
+        let health = self
+            .health
+            .settings(values)
+            .and_then(|settings| super::health::validate(&settings));
+        if let Err(rejected) = health {
             problems.extend(rejected.errors.iter().map(|error| SettingsProblem {
                 component: "healthMonitor",
                 message: error.to_string(),

@@ -209,7 +209,18 @@ where
 /// Checks `settings` against the node's components' rules (unknown threshold keys, a degraded
 /// threshold as strict as its critical one), without a running node: for `--check` and start-up.
 pub fn validate(settings: &MonitorSettings) -> Result<(), SettingsRejected> {
-    let offline = Sources {
+    match offline_monitor(MonitorSettings::clone(settings)) {
+        Ok(_) => Ok(()),
+        Err(MonitorError::Settings(rejected)) => Err(rejected),
+        // The names are fixed and distinct; any other refusal says nothing about the settings.
+        Err(_) => Ok(()),
+    }
+}
+
+/// A monitor (not started) over the node's component kinds, reading idle stats: what the
+/// node's monitor makes of `settings`, without a node.
+pub fn offline_monitor(settings: MonitorSettings) -> Result<HealthMonitor, MonitorError> {
+    Sources {
         rpc_pool: RpcPoolStats::default,
         circuit_breaker: || CircuitBreakerStats {
             state: BreakerState::Closed,
@@ -223,13 +234,8 @@ pub fn validate(settings: &MonitorSettings) -> Result<(), SettingsRejected> {
         backpressure: BackpressureStats::default,
         slot_poller: SlotPollerStats::default,
         detection: DetectionStats::default,
-    };
-    match offline.monitor(MonitorSettings::clone(settings)) {
-        Ok(_) => Ok(()),
-        Err(MonitorError::Settings(rejected)) => Err(rejected),
-        // The names are fixed and distinct; any other refusal says nothing about the settings.
-        Err(_) => Ok(()),
     }
+    .monitor(settings)
 }
 
 #[cfg(test)]

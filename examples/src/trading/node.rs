@@ -21,7 +21,7 @@ use std::ops::Deref;
 use std::sync::{Arc, Weak};
 
 use thorp_ops::config::{HotReload, ReloadHandle, Section};
-use thorp_ops::health::{HealthMonitor, MonitorError, MonitorSettings};
+use thorp_ops::health::{HealthMonitor, MonitorError};
 use thorp_ops::http::OpsRouter;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
@@ -162,7 +162,7 @@ impl TradingNode {
         let snapshot = config.current();
         let cfg: &NodeConfig = &snapshot;
         let planned = cfg.planned_upstream();
-        let problems = cfg.settings_problems(&planned);
+        let problems = cfg.settings_problems(snapshot.values(), &planned);
         if !problems.is_empty() {
             return Err(StartError::Settings(problems));
         }
@@ -262,8 +262,16 @@ impl TradingNode {
                 move || detector.stats()
             },
         }
-        .monitor(MonitorSettings::from(&cfg.health))?;
-        Self::follow_health(&config, &monitor);
+        .monitor(
+            cfg.health
+                .settings(snapshot.values())
+                .map_err(MonitorError::from)?,
+        )?;
+        // Interval, thresholds and alert rules from the next check on; a reload whose health
+        // keys the monitor would refuse is rejected before it applies.
+        monitor
+            .follow_config(&config, |c: &NodeConfig| &c.health)
+            .map_err(MonitorError::from)?;
         let (decisions, _) = broadcast::channel(DECISION_BUFFER);
         shutdown.spawn(poller.run(shutdown.token()));
         shutdown.spawn({
@@ -543,33 +551,6 @@ impl TradingNode {
                     }
                     Ok(())
                 }
-            },
-        );
-    }
-
-    /// Applies the `healthMonitor` section (interval, thresholds, alert rules) from the next
-    /// check on, and refuses a reload whose health settings the monitor would not take.
-    fn follow_health(config: &HotReload<NodeConfig>, monitor: &HealthMonitor) {
-        let applying = monitor.clone();
-        config.subscribe(
-            "healthMonitor",
-            |c: &NodeConfig| &c.health,
-            move |update| {
-                let monitor = applying.clone();
-                async move {
-                    monitor.apply_settings(MonitorSettings::from(update.section()))?;
-                    Ok(())
-                }
-            },
-        );
-        let checking = monitor.clone();
-        config.veto(
-            "healthMonitor",
-            |c: &NodeConfig| &c.health,
-            move |section| {
-                checking
-                    .validate_settings(&MonitorSettings::from(section))
-                    .map_err(|rejected| rejected.to_string())
             },
         );
     }

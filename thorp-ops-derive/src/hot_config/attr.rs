@@ -14,6 +14,7 @@ pub(crate) const HOT_CONFIG: &str = "hot_config";
 // Struct attributes.
 const COMPONENT: &str = "component";
 const PREFIX: &str = "prefix";
+const OPEN_PREFIX: &str = "open_prefix";
 const KEY_PREFIX: &str = "key_prefix";
 const RENAME_ALL: &str = "rename_all";
 const VALIDATE: &str = "validate";
@@ -38,6 +39,7 @@ pub(crate) const SCREAMING_SNAKE_CASE: &str = "SCREAMING_SNAKE_CASE";
 pub(crate) struct StructAttrs {
     pub(crate) component: Option<Sp<String>>,
     pub(crate) prefixes: Vec<Sp<String>>,
+    pub(crate) open_prefixes: Vec<Sp<String>>,
     pub(crate) key_prefix: Option<Sp<String>>,
     pub(crate) rename_all: Option<Sp<String>>,
     pub(crate) validate: Option<Path>,
@@ -82,7 +84,15 @@ impl FieldAttrs {
     }
 }
 
-const STRUCT_ATTRS: &[&str] = &[COMPONENT, PREFIX, KEY_PREFIX, RENAME_ALL, VALIDATE, CRATE];
+const STRUCT_ATTRS: &[&str] = &[
+    COMPONENT,
+    PREFIX,
+    OPEN_PREFIX,
+    KEY_PREFIX,
+    RENAME_ALL,
+    VALIDATE,
+    CRATE,
+];
 const FIELD_ATTRS: &[&str] = &[
     KEY, DEFAULT, MIN, MAX, RANGE, URL, SECRET, NON_EMPTY, FLATTEN,
 ];
@@ -101,6 +111,11 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
             } else if meta.path.is_ident(PREFIX) {
                 if let Some(prefix) = string(&meta, PREFIX, "RPC_", errors)? {
                     out.prefixes.push(Sp::new(prefix.value(), span));
+                }
+            // open_prefix = "HEALTH_"   (repeatable)
+            } else if meta.path.is_ident(OPEN_PREFIX) {
+                if let Some(prefix) = string(&meta, OPEN_PREFIX, "HEALTH_", errors)? {
+                    out.open_prefixes.push(Sp::new(prefix.value(), span));
                 }
             // key_prefix = "RPC_"
             } else if meta.path.is_ident(KEY_PREFIX) {

@@ -118,6 +118,24 @@ fn check_struct(model: &Model, errors: &mut Errors) {
             );
         }
     }
+    if attrs.component.is_none()
+        && let Some(open) = attrs.open_prefixes.first()
+    {
+        errors.at(
+            open.span,
+            "`open_prefix` gives the keys under it to a component, which reads and checks \
+             them: add `component = \"name\"` next to it",
+        );
+    }
+    for open in &attrs.open_prefixes {
+        if open.value.is_empty() {
+            errors.at(
+                open.span,
+                "an empty `open_prefix` would accept every key, typos included; name the \
+                 prefix of the dynamic keys, like `open_prefix = \"HEALTH_\"`",
+            );
+        }
+    }
     if let Some(component) = &attrs.component
         && component.value.trim().is_empty()
     {

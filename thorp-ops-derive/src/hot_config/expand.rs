@@ -14,7 +14,19 @@ pub(crate) fn expand(model: &Model, fields: &[Checked<'_>]) -> TokenStream {
     let component = match &model.attrs.component {
         Some(name) => {
             let name = &name.value;
-            let prefixes = model.attrs.prefixes.iter().map(|prefix| &prefix.value);
+            // An open prefix routes too: the component reads the dynamic keys under it, so it
+            // must hear of their changes.
+            let mut prefixes: Vec<&String> = Vec::new();
+            for prefix in model
+                .attrs
+                .prefixes
+                .iter()
+                .chain(&model.attrs.open_prefixes)
+            {
+                if !prefixes.contains(&&prefix.value) {
+                    prefixes.push(&prefix.value);
+                }
+            }
             quote!(::core::option::Option::Some(#private::Component::new(#name, &[#(#prefixes),*])))
         }
         None => quote!(::core::option::Option::None),
@@ -65,6 +77,12 @@ pub(crate) fn expand(model: &Model, fields: &[Checked<'_>]) -> TokenStream {
         None => quote!(::core::option::Option::Some(__config)),
     };
 
+    let open = &model.attrs.open_prefixes;
+    let open = (!open.is_empty()).then(|| {
+        let open = open.iter().map(|prefix| &prefix.value);
+        quote!(.with_open_prefixes(&[#(#open),*]))
+    });
+
     quote! {
         #[automatically_derived]
         impl #krate::HotConfig for #ident {
@@ -73,7 +91,7 @@ pub(crate) fn expand(model: &Model, fields: &[Checked<'_>]) -> TokenStream {
                 #component,
                 &[#(#specs),*],
                 &[#(#flattened),*],
-            );
+            )#open;
 
             fn __load(__loader: &mut #private::Loader<'_>) -> ::core::option::Option<Self> {
                 #[allow(unused_imports)]

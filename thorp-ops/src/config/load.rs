@@ -277,11 +277,14 @@ pub fn from_entries<T: crate::HotConfig>(entries: &RawEntries) -> Result<Loaded<
                     false,
                 ),
             );
-            warnings.push(ConfigWarning::UnknownKey {
-                key: key.clone(),
-                line: raw.line,
-                suggestion: schema.suggest(key),
-            });
+            // Under an open prefix it is a dynamic key, which its component reads and checks.
+            if !schema.is_open(key) {
+                warnings.push(ConfigWarning::UnknownKey {
+                    key: key.clone(),
+                    line: raw.line,
+                    suggestion: schema.suggest(key),
+                });
+            }
         }
     }
     match config {

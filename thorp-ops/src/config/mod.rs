@@ -47,6 +47,7 @@ pub use view::{ConfigSource, ConfigView, ShownValue};
 /// |---|---|
 /// | `component = "rpcPool"` | the component these keys configure (names subscribers, routes changes) |
 /// | `prefix = "RPC_"` | repeatable; changed keys with this prefix concern the component |
+/// | `open_prefix = "HEALTH_"` | repeatable; like `prefix`, and keys under it that no field declares are the component's dynamic keys, not unknown ones (see below) |
 /// | `key_prefix = "RPC_"` | fields without `key` get `RPC_` + their name in upper case |
 /// | `rename_all = "SCREAMING_SNAKE_CASE"` | fields without `key` get their name in upper case |
 /// | `validate = path::to::check` | `fn(&Self) -> Result<(), Rejection>` for rules across fields |
@@ -63,6 +64,14 @@ pub use view::{ConfigSource, ConfigView, ShownValue};
 /// | `non_empty` | a `String` or `Vec` that may not be empty |
 /// | `secret` | the value is redacted everywhere; the field must be a [`Secret`](crate::Secret) |
 /// | `flatten` | the field is another `HotConfig` struct whose keys join this one's |
+///
+/// Some components read keys whose names are only known at run time: the health monitor's
+/// threshold overrides are `HEALTH_` + a rule's key, for whatever components are registered.
+/// `open_prefix` declares that: the loader keeps such keys in [`Values`] without an unknown-key
+/// warning, routes their changes to the component, and leaves checking them to it (the monitor
+/// refuses a threshold key no registered rule has, with a did-you-mean). The section's own
+/// fields under the prefix are typed as usual; a struct that flattens the section inherits its
+/// open prefixes ([`Schema::is_open`]).
 ///
 /// A field is required unless it is an `Option` or has a default. Its type is read through
 /// `Option<...>`, `Secret<...>` and `Vec<...>` (a comma-separated list), in that order, down to

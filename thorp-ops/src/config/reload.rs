@@ -14,7 +14,6 @@ use super::history::{
     Trigger,
 };
 use super::load::{ConfigWarning, Loaded, from_bytes};
-use super::schema::Component;
 use super::store::{Section, Snapshot, Store};
 use super::subscribe::{self, BoxError, Handler, Route, Subscriber, Update};
 use super::values::{Change, Values};
@@ -339,17 +338,18 @@ impl<T: HotConfig> ReloadHandle<T> {
         self.add_veto(veto);
     }
 
-    /// Like [`veto`](Self::veto), for a consumer that reads keys no schema declares (the health
-    /// monitor's threshold keys): `check` sees every effective value of the new config when a
-    /// change falls under `component`'s prefixes.
-    pub fn veto_values<F>(&self, component: Component, check: F)
+    /// Like [`veto`](Self::veto), for a section with dynamic keys (an
+    /// [`open_prefix`](crate::HotConfig)): `check` also sees every effective value of the new
+    /// config, the keys no field declares included, as the health monitor's threshold keys are.
+    pub fn veto_values<S, F>(&self, name: impl Into<String>, project: fn(&T) -> &S, check: F)
     where
-        F: Fn(&Values) -> Result<(), String> + Send + Sync + 'static,
+        S: HotConfig,
+        F: Fn(&S, &Values) -> Result<(), String> + Send + Sync + 'static,
     {
         let veto = Veto {
-            name: component.name.to_owned(),
-            route: Route::Prefixes(component),
-            check: Box::new(move |_: &T, values: &Values| check(values)),
+            name: name.into(),
+            route: Route::Schema(S::SCHEMA),
+            check: Box::new(move |config: &T, values: &Values| check(project(config), values)),
         };
         self.add_veto(veto);
     }

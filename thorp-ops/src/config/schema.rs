@@ -171,6 +171,11 @@ pub struct Schema {
     pub keys: &'static [KeySpec],
     /// The schemas of `#[hot_config(flatten)]` fields, in declaration order.
     pub flattened: &'static [&'static Schema],
+    /// Prefixes under which the struct's component also owns keys it does not declare: keys
+    /// whose names are only known at run time (the health monitor's `HEALTH_<RULE>` threshold
+    /// overrides). A file may set them without an unknown-key warning; the component that
+    /// reads them validates them itself.
+    pub open_prefixes: &'static [&'static str],
 }
 
 impl Schema {
@@ -186,7 +191,16 @@ impl Schema {
             component,
             keys,
             flattened,
+            open_prefixes: &[],
         }
+    }
+
+    /// The schema with `prefixes` open for dynamic keys (see
+    /// [`open_prefixes`](Self::open_prefixes)); written by the derive for
+    /// `#[hot_config(open_prefix = "...")]`.
+    pub const fn with_open_prefixes(mut self, prefixes: &'static [&'static str]) -> Self {
+        self.open_prefixes = prefixes;
+        self
     }
 
     /// Every key, flattened structs included, in declaration order.
@@ -222,6 +236,21 @@ impl Schema {
             .iter()
             .find(|spec| spec.key == key)
             .or_else(|| self.flattened.iter().find_map(|schema| schema.find(key)))
+    }
+
+    /// Whether `key` falls under an open prefix of this struct or of a flattened one: a dynamic
+    /// key some component reads, though no field declares it.
+    pub fn is_open(&self, key: &str) -> bool {
+        self.open_prefixes
+            .iter()
+            .any(|prefix| key.starts_with(prefix))
+            || self.flattened.iter().any(|schema| schema.is_open(key))
+    }
+
+    /// Whether a file may set `key` without it being unknown: a field declares it, or it is a
+    /// dynamic key under an open prefix.
+    pub fn accepts(&self, key: &str) -> bool {
+        self.find(key).is_some() || self.is_open(key)
     }
 
     /// Whether a change of `key` concerns this struct: a key it declares, or one under the
@@ -319,6 +348,28 @@ mod tests {
         assert!(!RPC.concerns("MIN_EDGE_SCORE"));
         assert!(DETECTION.concerns("MIN_EDGE_SCORE"));
         assert!(ROOT.concerns("RPC_X"));
+    }
+
+    #[test]
+    fn open_prefixes_accept_undeclared_keys_through_flatten() {
+        const HEALTH: Schema = Schema::new(
+            "Health",
+            Some(Component::new("healthMonitor", &["HEALTH_", "ALERT_"])),
+            &[KeySpec::new("HEALTH_CHECK_INTERVAL_MS")],
+            &[],
+        )
+        .with_open_prefixes(&["HEALTH_"]);
+        const APP: Schema = Schema::new("App", None, &[], &[&RPC, &HEALTH]);
+        assert!(APP.is_open("HEALTH_MAX_RPC_LATENCY_MS"));
+        assert!(APP.accepts("HEALTH_MAX_RPC_LATENCY_MS"));
+        assert!(APP.accepts("HEALTH_CHECK_INTERVAL_MS"), "declared");
+        assert!(APP.accepts("RPC_DEFAULT_TIMEOUT_MS"), "declared elsewhere");
+        assert!(
+            !APP.accepts("ALERT_SUSTAINED"),
+            "a routing prefix is not open"
+        );
+        assert!(!APP.accepts("RPC_TIMEOUT"));
+        assert!(!ROOT.is_open("HEALTH_X"), "closed by default");
     }
 
     #[test]

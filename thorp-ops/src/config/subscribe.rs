@@ -7,7 +7,7 @@
 //! queue that grows and without ever holding up the reload or the other subscribers.
 
 use super::history::{History, SubscriberResult};
-use super::schema::{Component, Schema};
+use super::schema::Schema;
 use super::store::Snapshot;
 use super::values::Change;
 use std::future::Future;
@@ -82,8 +82,6 @@ pub(crate) enum Route {
     All,
     /// Keys the section declares or that fall under its component's prefixes.
     Schema(&'static Schema),
-    /// Keys under a component's prefixes, for consumers of keys no schema declares.
-    Prefixes(Component),
 }
 
 impl Route {
@@ -91,7 +89,6 @@ impl Route {
         match self {
             Self::All => true,
             Self::Schema(schema) => schema.concerns(key),
-            Self::Prefixes(component) => component.owns(key),
         }
     }
 

@@ -39,6 +39,11 @@ fn write_section(schema: &Schema, out: &mut String) {
         for spec in schema.keys {
             write_key(spec, out);
         }
+        for prefix in schema.open_prefixes {
+            out.push_str(&format!(
+                "# Other {prefix}* keys are read by {title}, which names and checks them.\n"
+            ));
+        }
     }
     for flattened in schema.flattened {
         write_section(flattened, out);
@@ -174,6 +179,19 @@ mod tests {
              # Per-request timeout.\n\
              # optional; a non-negative integer in 100..=60000; default 2000\n\
              # RPC_DEFAULT_TIMEOUT_MS=2000\n"
+        );
+    }
+
+    #[test]
+    fn template_says_who_reads_an_open_prefix() {
+        const OPEN: Schema = RPC.with_open_prefixes(&["RPC_X_"]);
+        let text = template(&OPEN);
+        assert!(
+            text.ends_with(
+                "# RPC_DEFAULT_TIMEOUT_MS=2000\n\
+                 # Other RPC_X_* keys are read by rpcPool, which names and checks them.\n"
+            ),
+            "{text}"
         );
     }
 

@@ -104,6 +104,44 @@
 //! values, a degraded threshold made stricter than its critical one) and applies them from the
 //! next check on. [`HealthMonitor::thresholds`] lists every key with its value in force.
 //!
+//! # From the config file
+//!
+//! The monitor's keys have one definition, [`HealthConfig`] (with the `derive` feature): the
+//! fixed keys (`HEALTH_CHECK_INTERVAL_MS`, `ALERT_*`, `MONITOR_*`) as typed, bounded fields,
+//! and `HEALTH_` as an open prefix for the threshold keys, whose names depend on the components
+//! registered. Flatten it into the application's config and let the monitor follow it:
+//!
+//! ```
+//! use thorp_ops::HotConfig;
+//! use thorp_ops::config::{HotReload, ReloadOptions};
+//! use thorp_ops::health::{HealthConfig, HealthMonitor};
+//!
+//! /// The service's config.
+//! #[derive(HotConfig)]
+//! struct ServiceConfig {
+//!     /// The health monitor's keys.
+//!     #[hot_config(flatten)]
+//!     health: HealthConfig,
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = std::env::temp_dir().join(format!("thorp-health-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! # let path = dir.join("service.env");
+//! # std::fs::write(&path, "HEALTH_CHECK_INTERVAL_MS=5000\n")?;
+//! let config = HotReload::<ServiceConfig>::start(&path, ReloadOptions::default()).await?;
+//! let monitor = HealthMonitor::new();
+//! monitor.follow_config(&config, |c: &ServiceConfig| &c.health)?;
+//! assert_eq!(monitor.settings().check_interval.as_millis(), 5000);
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(()) }
+//! ```
+//!
+//! A bad fixed value is refused by the loader with its file, line and key; a threshold key no
+//! registered rule has, or thresholds that contradict each other, by the monitor's veto. Either
+//! way the whole file is refused and what runs stays as it was.
+//!
 //! # Components that are not stats
 //!
 //! [`BasicHealth`] is the seed's `isHealthy`/`getStatus` fallback; [`HealthCheck`] is the full
@@ -118,6 +156,8 @@
 
 mod alert;
 mod component;
+#[cfg(feature = "derive")]
+mod config;
 mod history;
 mod monitor;
 #[doc(hidden)]
@@ -138,6 +178,8 @@ pub use component::{
     BasicCheck, BasicHealth, BoxError, FnStats, HealthCheck, StatsCheck, StatsSource, UNHEALTHY,
     stats_fn,
 };
+#[cfg(feature = "derive")]
+pub use config::HealthConfig;
 pub use history::{HealthSummary, Trend};
 pub use monitor::{HealthMonitor, HealthMonitorBuilder, MonitorError, StartOutcome, ThresholdInfo};
 pub use report::{
@@ -148,9 +190,7 @@ pub use rules::{
     CheckContext, HealthNumber, HealthState, HealthStats, MetricField, MetricSpec, RuleKind,
     RuleSpec, ThresholdOverrides,
 };
-pub use settings::{
-    AlertSettings, CONFIG_SECTION, MonitorSettings, SettingsError, SettingsRejected, keys,
-};
+pub use settings::{AlertSettings, MonitorSettings, SettingsError, SettingsRejected};
 pub use status::HealthStatus;
 pub use system::{ProcProbe, SystemProbe, SystemSample};
 #[cfg(feature = "webhook")]

@@ -5,15 +5,18 @@ use super::alert::{
     AckError, Alert, AlertEngine, AlertEvent, AlertSink, AlertTransition, DynSink, LogSink,
 };
 use super::component::{BoxError, DynCheck, HealthCheck};
+#[cfg(feature = "derive")]
+use super::config::HealthConfig;
 use super::history::{HealthSummary, History};
 use super::report::{
     CHECK_FAILED, CHECK_PANICKED, CHECK_TIMEOUT, ComponentHealth, ComponentReport, HIGH_MEMORY,
     HealthReport, MemoryMetrics, SystemMetrics,
 };
 use super::rules::{CheckContext, RuleSpec};
-use super::settings::{self, MonitorSettings, SettingsRejected};
+use super::settings::{MonitorSettings, SettingsRejected};
 use super::status::HealthStatus;
 use super::system::{ProcProbe, SystemProbe, SystemSample};
+#[cfg(feature = "derive")]
 use crate::config::{HotConfig, HotReload};
 use std::any::Any;
 use std::borrow::Cow;
@@ -448,38 +451,48 @@ impl HealthMonitor {
         Ok(())
     }
 
-    /// Keeps the settings in step with a hot-reloaded config file: applies its `healthMonitor`
-    /// keys now, then again after every reload that changes one of them, from the next check on.
-    /// A file whose health keys the monitor would refuse is rejected as a whole before it is
-    /// applied (a veto), like any other invalid file: the previous config and settings stay,
-    /// and the reload history names the reason.
+    /// Keeps the settings in step with a hot-reloaded config file whose config flattens a
+    /// [`HealthConfig`] (`section` picks it out, as for [`subscribe`](crate::config::ReloadHandle::subscribe)):
+    /// applies it and the file's threshold keys now, then again after every reload that changes
+    /// one of the section's keys, from the next check on. A file whose health keys the monitor
+    /// would refuse (a threshold key no registered rule has, a degraded threshold as strict as
+    /// its critical one) is rejected as a whole before it is applied (a veto), like any other
+    /// invalid file: the previous config and settings stay, and the reload history names the
+    /// reason. Bad values of the fixed keys never get that far: the loader refuses them with
+    /// the file's line.
     ///
     /// The subscription holds the monitor weakly: it does not keep a dropped monitor alive.
+    #[cfg(feature = "derive")]
     pub fn follow_config<T: HotConfig>(
         &self,
         reload: &HotReload<T>,
+        section: fn(&T) -> &HealthConfig,
     ) -> Result<(), SettingsRejected> {
-        self.apply_settings(MonitorSettings::from_values(reload.current().values())?)?;
+        let name = HealthConfig::SCHEMA
+            .component
+            .map_or(HealthConfig::SCHEMA.type_name, |component| component.name);
+        let current = reload.current();
+        self.apply_settings(section(current.config()).settings(current.values())?)?;
         let vetoing = Arc::downgrade(&self.shared);
-        reload.veto_values(settings::CONFIG_SECTION, move |values| {
+        reload.veto_values(name, section, move |health, values| {
             let Some(shared) = vetoing.upgrade() else {
                 return Ok(());
             };
-            MonitorSettings::from_values(values)
+            health
+                .settings(values)
                 .and_then(|settings| HealthMonitor { shared }.validate_settings(&settings))
                 .map_err(|rejected| rejected.to_string())
         });
         let monitor = Arc::downgrade(&self.shared);
-        reload.subscribe_all(settings::CONFIG_SECTION.name, move |update| {
-            let concerns_us = update.changes().iter().any(|c| settings::is_section_key(&c.key));
+        reload.subscribe(name, section, move |update| {
             let result = match monitor.upgrade() {
-                Some(shared) if concerns_us => MonitorSettings::from_values(update.snapshot().values())
+                Some(shared) => update.settings(update.snapshot().values())
                     .and_then(|settings| HealthMonitor { shared }.apply_settings(settings))
                     .map_err(|e| {
                         warn!(version = update.version(), error = %e, "health monitor settings from config rejected");
                         e.into()
                     }),
-                _ => Ok(()),
+                None => Ok(()),
             };
             std::future::ready(result)
         });
