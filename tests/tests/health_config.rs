@@ -6,10 +6,10 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use support::health::FedProbe;
+use support::logs::CapturedLogs;
 use thorp_ops::HotConfig;
 use thorp_ops::config::{HotReload, Outcome, ReloadOptions};
 use thorp_ops::health::stock::RpcPoolStats;
@@ -141,34 +141,12 @@ async fn a_threshold_changed_in_the_config_file_applies_at_the_next_check() {
     monitor.stop().await;
 }
 
-/// A `MakeWriter` keeping every log line, for the loader's unknown-key warnings.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Threshold keys are the monitor's dynamic keys, not unknown ones: the loader neither warns
 /// about them at start nor on a reload, while a misspelt key of a closed prefix still is.
 /// The test runs on one thread, so a thread-local subscriber sees every line.
 #[tokio::test(flavor = "current_thread")]
 async fn threshold_keys_are_not_unknown_keys() {
-    let logs = Capture::default();
-    let writer = logs.clone();
-    let _logging = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish(),
-    );
+    let (logs, _logging) = CapturedLogs::start();
     let (_dir, path, config) =
         follow("HEALTH_MAX_RPC_LATENCY_MS=50\nALERT_HISTORY_LENN=10\n").await;
     let monitor = HealthMonitor::builder()
@@ -191,7 +169,7 @@ async fn threshold_keys_are_not_unknown_keys() {
     .unwrap();
     assert_eq!(config.reload().await.outcome, Outcome::Applied);
 
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let text = logs.text();
     let unknown: Vec<&str> = text
         .lines()
         .filter(|line| line.contains("unknown config key"))

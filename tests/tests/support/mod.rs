@@ -16,6 +16,7 @@ pub mod loading;
 pub use loading::*;
 
 pub(crate) mod health;
+pub mod logs;
 pub(crate) mod ops;
 
 use std::path::PathBuf;
