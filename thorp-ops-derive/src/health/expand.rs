@@ -2,7 +2,7 @@
 //! could go wrong was reported by `check.rs`.
 
 use super::attr::RawValue;
-use super::model::{Component, Fmt, Segment};
+use super::model::{Component, Field, Fmt, Segment};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -26,13 +26,7 @@ pub(crate) fn expand(component: &Component) -> TokenStream {
         }
         let field_name = field.ident.to_string();
         let metric = &field.metric;
-        let unit = match field.unit {
-            Some(unit) => {
-                let variant = Ident::new(unit.variant(), Span::call_site());
-                quote!(::core::option::Option::Some(#p::Unit::#variant))
-            }
-            None => quote!(::core::option::Option::None),
-        };
+        let unit = unit_tokens(field);
         metric_specs.push(quote!(#p::metric(#field_name, #metric, #unit)));
         let member = &field.ident;
         let ty = &field.ty;
@@ -85,8 +79,9 @@ pub(crate) fn expand(component: &Component) -> TokenStream {
             match &rule.value {
                 RawValue::Number { value, .. } => {
                     let key = component.key(field, rule);
+                    let unit = unit_tokens(field);
                     rule_specs.push(quote! {
-                        #p::threshold_rule(#p::RuleKind::#kind, #index, #metric, #issue, #key, #value, #details)
+                        #p::threshold_rule(#p::RuleKind::#kind, #index, #metric, #unit, #issue, #key, #value, #details)
                     });
                     rule_calls.push(quote_spanned! {ty.span()=>
                         __eval.number(#rule_index, <#ty as #p::HealthNumber>::health_f64(&self.#member));
@@ -134,6 +129,18 @@ pub(crate) fn expand(component: &Component) -> TokenStream {
                 __eval.finish()
             }
         }
+    }
+}
+
+/// The field's metric unit, as an `Option<Unit>` expression.
+fn unit_tokens(field: &Field) -> TokenStream {
+    let p = private();
+    match field.unit {
+        Some(unit) => {
+            let variant = Ident::new(unit.variant(), Span::call_site());
+            quote!(::core::option::Option::Some(#p::Unit::#variant))
+        }
+        None => quote!(::core::option::Option::None),
     }
 }
 

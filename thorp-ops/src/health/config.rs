@@ -4,7 +4,7 @@
 use super::rules::ThresholdOverrides;
 use super::settings::{AlertSettings, MonitorSettings, SettingsError, SettingsRejected};
 use crate::HotConfig;
-use crate::config::Values;
+use crate::config::{Origin, Setting, Values};
 use std::time::Duration;
 
 /// The health monitor's fixed keys (`healthMonitor`: `HEALTH_`, `ALERT_`, `MONITOR_`), with
@@ -141,6 +141,22 @@ impl HealthConfig {
                 sink_timeout: millis(self.sink_timeout_ms),
             },
         })
+    }
+}
+
+impl SettingsRejected {
+    /// The problems as one line, each led by the line of the file its key is set on: what a
+    /// reload record says of a file the monitor refused.
+    pub(crate) fn located(&self, values: &Values) -> String {
+        let problems: Vec<String> = self
+            .errors
+            .iter()
+            .map(|error| match values.get(error.key()).map(Setting::origin) {
+                Some(Origin::Line(line)) => format!("line {line}: {error}"),
+                _ => error.to_string(),
+            })
+            .collect();
+        format!("health monitor settings rejected: {}", problems.join("; "))
     }
 }
 

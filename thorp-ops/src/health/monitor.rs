@@ -481,7 +481,7 @@ impl HealthMonitor {
             health
                 .settings(values)
                 .and_then(|settings| HealthMonitor { shared }.validate_settings(&settings))
-                .map_err(|rejected| rejected.to_string())
+                .map_err(|rejected| rejected.located(values))
         });
         let monitor = Arc::downgrade(&self.shared);
         reload.subscribe(name, section, move |update| {

@@ -13,13 +13,14 @@ pub const fn metric(field: &'static str, name: &'static str, unit: Option<Unit>)
     MetricSpec { field, name, unit }
 }
 
-/// A threshold rule: `kind` on metric `metric` (index and name), overridable by `key`.
+/// A threshold rule: `kind` on metric `metric` (index, name and unit), overridable by `key`.
 #[must_use]
 #[allow(clippy::too_many_arguments)] // mirrors the attribute one to one; called by generated code only
 pub const fn threshold_rule(
     kind: RuleKind,
     metric: usize,
     metric_name: &'static str,
+    unit: Option<Unit>,
     issue: &'static str,
     key: &'static str,
     default: f64,
@@ -29,6 +30,7 @@ pub const fn threshold_rule(
         kind,
         metric,
         metric_name,
+        unit,
         issue,
         key: Some(key),
         default: Some(default),
@@ -51,6 +53,7 @@ pub const fn state_rule(
         kind,
         metric,
         metric_name,
+        unit: None,
         issue,
         key: None,
         default: None,

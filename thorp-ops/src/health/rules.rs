@@ -258,6 +258,7 @@ pub struct RuleSpec {
     pub(crate) kind: RuleKind,
     pub(crate) metric: usize,
     pub(crate) metric_name: &'static str,
+    pub(crate) unit: Option<Unit>,
     pub(crate) issue: &'static str,
     pub(crate) key: Option<&'static str>,
     pub(crate) default: Option<f64>,
@@ -300,6 +301,11 @@ impl RuleSpec {
     #[must_use]
     pub const fn variants(&self) -> &'static [&'static str] {
         self.variants
+    }
+    /// The unit of the metric the rule watches, which bounds the thresholds that make sense.
+    #[must_use]
+    pub const fn unit(&self) -> Option<Unit> {
+        self.unit
     }
 }
 
@@ -630,6 +636,7 @@ mod tests {
             kind: RuleKind::DegradedAbove,
             metric: 0,
             metric_name: "latencyMs",
+            unit: Some(Unit::Milliseconds),
             issue: "SLOW",
             key: Some("HEALTH_T_LATENCY"),
             default: Some(100.0),
@@ -645,6 +652,7 @@ mod tests {
             kind: RuleKind::CriticalBelow,
             metric: 1,
             metric_name: "rate",
+            unit: Some(Unit::Ratio),
             issue: "FAILING",
             key: Some("HEALTH_T_RATE"),
             default: Some(0.95),
@@ -661,6 +669,7 @@ mod tests {
             kind: RuleKind::CriticalAbove,
             metric: 0,
             metric_name: "latencyMs",
+            unit: Some(Unit::Milliseconds),
             issue: "VERY_SLOW",
             key: Some("HEALTH_T_LATENCY_CRIT"),
             default: Some(1000.0),

@@ -6,6 +6,7 @@
 //! `healthMonitor` section, `HealthConfig` (with the `derive` feature), whose keys each field
 //! names below.
 
+use super::report::Unit;
 use super::rules::{RuleKind, RuleSpec, ThresholdOverrides};
 use std::time::Duration;
 
@@ -119,6 +120,16 @@ pub enum SettingsError {
         /// The closest known key, if one is close.
         suggestion: Option<String>,
     },
+    /// A threshold no reading of its metric can cross, given the metric's unit.
+    #[error("{key}: threshold {value} is outside what the metric can read (expected {expected})")]
+    OutsideUnit {
+        /// The key.
+        key: String,
+        /// The value.
+        value: f64,
+        /// What the unit allows.
+        expected: &'static str,
+    },
     /// A threshold that is not a finite number.
     #[error("{key}: threshold must be a finite number, got {value}")]
     NotFinite {
@@ -163,6 +174,21 @@ fn suggestion_text(suggestion: &Option<String>) -> String {
 pub struct SettingsRejected {
     /// Every problem found.
     pub errors: Vec<SettingsError>,
+}
+
+impl SettingsError {
+    /// The key the problem is with (for an inverted pair, the degraded rule's).
+    #[must_use]
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Invalid { key, .. }
+            | Self::UnknownKey { key, .. }
+            | Self::OutsideUnit { key, .. }
+            | Self::NotFinite { key, .. } => key,
+            Self::OutOfRange { key, .. } => key,
+            Self::Inverted { degraded_key, .. } => degraded_key,
+        }
+    }
 }
 
 fn join(errors: &[SettingsError]) -> String {
@@ -245,15 +271,27 @@ impl MonitorSettings {
                 .flat_map(|(_, rules)| rules.iter().filter_map(RuleSpec::key))
         };
         for (key, value) in self.thresholds.iter() {
-            if !known().any(|k| k == key) {
+            let rule = components
+                .iter()
+                .flat_map(|(_, rules)| rules.iter())
+                .find(|rule| rule.key == Some(key));
+            let Some(rule) = rule else {
                 errors.push(SettingsError::UnknownKey {
                     key: key.to_owned(),
                     suggestion: closest(key, known().chain(fixed_keys())),
                 });
-            } else if !value.is_finite() {
+                continue;
+            };
+            if !value.is_finite() {
                 errors.push(SettingsError::NotFinite {
                     key: key.to_owned(),
                     value,
+                });
+            } else if let Some(expected) = outside_unit(rule.unit(), value) {
+                errors.push(SettingsError::OutsideUnit {
+                    key: key.to_owned(),
+                    value,
+                    expected,
                 });
             }
         }
@@ -261,6 +299,19 @@ impl MonitorSettings {
             inverted(component, rules, &self.thresholds, &mut errors);
         }
         errors
+    }
+}
+
+/// What a threshold on a metric of `unit` must be, when `value` is not: a metric with a unit
+/// never goes below zero, a ratio never above 1, a percentage never above 100, so a threshold
+/// past those bounds is a mistake (a percentage written for a ratio, most often) that would
+/// leave the rule always or never firing.
+fn outside_unit(unit: Option<Unit>, value: f64) -> Option<&'static str> {
+    match unit? {
+        Unit::Ratio if !(0.0..=1.0).contains(&value) => Some("a ratio from 0 to 1"),
+        Unit::Percent if !(0.0..=100.0).contains(&value) => Some("a percentage from 0 to 100"),
+        _ if value < 0.0 => Some("not negative"),
+        _ => None,
     }
 }
 
@@ -338,6 +389,7 @@ mod tests {
             kind: RuleKind::DegradedAbove,
             metric: 0,
             metric_name: "utilization",
+            unit: Some(Unit::Percent),
             issue: "HIGH",
             key: Some("HEALTH_T_DEGRADED"),
             default: Some(80.0),
@@ -348,6 +400,7 @@ mod tests {
             kind: RuleKind::CriticalAbove,
             metric: 0,
             metric_name: "utilization",
+            unit: Some(Unit::Percent),
             issue: "OVER",
             key: Some("HEALTH_T_CRITICAL"),
             default: Some(95.0),
