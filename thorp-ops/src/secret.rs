@@ -79,11 +79,30 @@ pub(crate) fn is_credential_word(name: &str) -> bool {
 }
 
 fn names_credential(name: &str, or_ends_like_one: bool) -> bool {
-    // Every key of every load passes through here (twice), so nothing is allocated: the name
-    // is compared with each word as it is normalized, and most names differ from every word
-    // at their first or last letter. Names are nearly always ASCII, which needs no Unicode
-    // case tables; the rest take the same comparisons by `char`.
+    // Every key of every load passes through here (twice), so nothing is allocated. Names are
+    // nearly always short ASCII: normalized once into a buffer on the stack, they compare with
+    // each word as slices. Longer ones compare with each word as they are normalized, and the
+    // rest (not ASCII) take the same comparisons by `char`.
     if name.is_ascii() {
+        let mut buffer = [0_u8; 64];
+        if name.len() <= buffer.len() {
+            let mut len = 0;
+            for byte in name
+                .bytes()
+                .filter(|byte| !matches!(byte, b'-' | b'_' | b'.'))
+            {
+                if let Some(slot) = buffer.get_mut(len) {
+                    *slot = byte.to_ascii_lowercase();
+                    len += 1;
+                }
+            }
+            let normalized = buffer.get(..len).unwrap_or_default();
+            return EXACT.iter().any(|word| normalized == word.as_bytes())
+                || (or_ends_like_one
+                    && SUFFIXES
+                        .iter()
+                        .any(|suffix| normalized.ends_with(suffix.as_bytes())));
+        }
         let name = name.as_bytes();
         let separator = |byte: &&u8| matches!(byte, b'-' | b'_' | b'.');
         let normalized = || name.iter().filter(move |byte| !separator(byte));
