@@ -12,6 +12,7 @@ use crate::envfile::{self, ParseOptions, Parsed};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// A typed config with what it was loaded from.
 #[derive(Debug, Clone)]
@@ -306,17 +307,8 @@ pub fn from_entries<T: crate::HotConfig>(entries: &RawEntries) -> Result<Loaded<
 }
 
 fn load<T: crate::HotConfig>(raw: Raw<'_>) -> Result<Loaded<T>, ConfigErrors> {
-    let schema: &Schema = T::SCHEMA;
-    let mut errors: Vec<ConfigError> = schema
-        .duplicate_keys()
-        .into_iter()
-        .map(|key| {
-            let mut fields = Vec::new();
-            declared_by(schema, key, &mut fields);
-            let place = format!("{}, in {}", fields.join(" and "), schema.type_name);
-            ConfigError::new(ErrorKind::DuplicateKey(place)).with_key(key)
-        })
-        .collect();
+    let schema: &'static Schema = T::SCHEMA;
+    let mut errors = duplicate_key_errors(schema);
     let mut loader = Loader::new(raw);
     let config = T::__load(&mut loader);
     errors.append(&mut loader.errors);
@@ -366,6 +358,32 @@ fn load<T: crate::HotConfig>(raw: Raw<'_>) -> Result<Loaded<T>, ConfigErrors> {
         }),
         _ => Err(ConfigErrors::new(errors)),
     }
+}
+
+/// One error per key `schema` declares twice (across flattened structs).
+fn duplicate_key_errors(schema: &'static Schema) -> Vec<ConfigError> {
+    // A service loads one schema over and over, and a schema never changes: remember the last
+    // one found clean rather than sort its keys on every load. (Two schemas at one address are
+    // one schema; one schema at two addresses is only checked twice.)
+    static LAST_CLEAN: AtomicPtr<Schema> = AtomicPtr::new(std::ptr::null_mut());
+    let address = std::ptr::from_ref(schema).cast_mut();
+    if LAST_CLEAN.load(Ordering::Relaxed) == address {
+        return Vec::new();
+    }
+    let errors: Vec<ConfigError> = schema
+        .duplicate_keys()
+        .into_iter()
+        .map(|key| {
+            let mut fields = Vec::new();
+            declared_by(schema, key, &mut fields);
+            let place = format!("{}, in {}", fields.join(" and "), schema.type_name);
+            ConfigError::new(ErrorKind::DuplicateKey(place)).with_key(key)
+        })
+        .collect();
+    if errors.is_empty() {
+        LAST_CLEAN.store(address, Ordering::Relaxed);
+    }
+    errors
 }
 
 /// The fields declaring `key`, as `Type.field`, flattened schemas included.
@@ -521,6 +539,44 @@ mod tests {
                  3: P_TIMEOUT: \"soon\" is not a duration (expected 1ms..=1m)"
             )
         );
+    }
+
+    /// Two flattened structs that both declare `D_SAME`.
+    #[derive(HotConfig, Debug)]
+    struct Left {
+        #[hot_config(key = "D_SAME", default = 1)]
+        a: u32,
+    }
+
+    #[derive(HotConfig, Debug)]
+    struct Right {
+        #[hot_config(key = "D_SAME", default = 2)]
+        b: u32,
+    }
+
+    #[derive(HotConfig, Debug)]
+    struct Both {
+        #[hot_config(flatten)]
+        left: Left,
+        #[hot_config(flatten)]
+        right: Right,
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_on_every_load_whatever_loaded_before() {
+        let options = ParseOptions::new().without_env();
+        for _ in 0..2 {
+            assert!(from_bytes::<Left>(b"D_SAME=3\n", None, &options).is_ok());
+            let errors = from_bytes::<Both>(b"D_SAME=3\n", None, &options)
+                .err()
+                .map(|errors| errors.to_string());
+            assert_eq!(
+                errors.as_deref(),
+                Some(
+                    "D_SAME: is declared twice in the config schema (Left.a and Right.b, in Both)"
+                )
+            );
+        }
     }
 
     #[test]
