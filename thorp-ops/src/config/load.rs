@@ -549,12 +549,14 @@ mod tests {
     }
 
     #[derive(HotConfig, Debug)]
+    #[allow(dead_code, reason = "only its schema is used: Both never loads")]
     struct Right {
         #[hot_config(key = "D_SAME", default = 2)]
         b: u32,
     }
 
     #[derive(HotConfig, Debug)]
+    #[allow(dead_code, reason = "only its schema is used: it never loads")]
     struct Both {
         #[hot_config(flatten)]
         left: Left,
@@ -566,7 +568,8 @@ mod tests {
     fn duplicate_keys_are_refused_on_every_load_whatever_loaded_before() {
         let options = ParseOptions::new().without_env();
         for _ in 0..2 {
-            assert!(from_bytes::<Left>(b"D_SAME=3\n", None, &options).is_ok());
+            let left = from_bytes::<Left>(b"D_SAME=3\n", None, &options);
+            assert_eq!(left.map(|loaded| loaded.config.a).ok(), Some(3));
             let errors = from_bytes::<Both>(b"D_SAME=3\n", None, &options)
                 .err()
                 .map(|errors| errors.to_string());

@@ -74,7 +74,9 @@ impl Setting {
 pub(crate) fn key_looks_secret(key: &str) -> bool {
     // Whatever the last `_` segment ends with, the whole key ends with too; the segment alone
     // can still be a credential's name (`DB_PASS`), which the whole key is not.
-    let last_segment = key.rfind('_').map_or(key, |at| key.get(at + 1..).unwrap_or_default());
+    let last_segment = key
+        .rfind('_')
+        .map_or(key, |at| key.get(at + 1..).unwrap_or_default());
     is_sensitive_param(key) || is_credential_word(last_segment)
 }
 
