@@ -73,6 +73,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::ops::Range;
 use std::str::Utf8Error;
 
 /// The default of [`ParseOptions::max_size`]: 1 MiB.
@@ -581,7 +582,7 @@ pub fn parse(text: &str) -> Result<EnvFile, ParseErrors> {
 /// Every problem of the text, see [`ParseError`].
 pub fn parse_with(text: &str, options: &ParseOptions<'_>) -> Result<EnvFile, ParseErrors> {
     check_size(text.len(), options)?;
-    Parser::new(text, options).run()
+    Parser::new(text, options).run().map(Parsed::into_env_file)
 }
 
 /// Checks the size and the encoding of `bytes`, then parses them.
@@ -590,9 +591,7 @@ pub fn parse_with(text: &str, options: &ParseOptions<'_>) -> Result<EnvFile, Par
 /// [`ParseError::TooLarge`] or [`ParseError::InvalidUtf8`] alone, otherwise every problem of the
 /// text.
 pub fn parse_bytes(bytes: &[u8], options: &ParseOptions<'_>) -> Result<EnvFile, ParseErrors> {
-    check_size(bytes.len(), options)?;
-    let text = std::str::from_utf8(bytes).map_err(|error| utf8_error(bytes, error))?;
-    Parser::new(text, options).run()
+    parse_borrowed(bytes, options).map(Parsed::into_env_file)
 }
 
 /// Whether `key` may be a key: `[A-Za-z_][A-Za-z0-9_]*`.
@@ -823,20 +822,17 @@ impl<'a> Cursor<'a> {
         taken
     }
 
-    /// Consumes characters up to (not including) the first of `stops` or the end of the text.
-    /// `stops` must hold both line-ending characters, so the run stays on one line.
-    fn take_until(&mut self, stops: &[char]) -> &'a str {
-        let len = self.rest.find(stops).unwrap_or(self.rest.len());
+    /// Consumes bytes up to (not including) the first that `stop` accepts, or to the end of the
+    /// text. `stop` must accept only ASCII (so the run ends on a character boundary), both
+    /// line-ending bytes among them (so the run stays on one line). Bytes, not `char`s: a
+    /// UTF-8 sequence never contains an ASCII byte, and this loop is most of a parse.
+    fn take_until(&mut self, stop: impl Fn(u8) -> bool) -> &'a str {
+        let len = self.rest.bytes().position(stop).unwrap_or(self.rest.len());
         let Some((taken, rest)) = self.rest.split_at_checked(len) else {
             return "";
         };
         self.rest = rest;
-        let columns = if taken.is_ascii() {
-            taken.len()
-        } else {
-            taken.chars().count()
-        };
-        self.at.column = self.at.column.saturating_add(saturating_u32(columns));
+        self.at.column = self.at.column.saturating_add(columns(taken));
         taken
     }
 
@@ -854,7 +850,11 @@ impl<'a> Cursor<'a> {
 
     /// The rest of the current line, without its line ending.
     fn rest_of_line(&self) -> &'a str {
-        let end = self.rest.find(['\n', '\r']).unwrap_or(self.rest.len());
+        let end = self
+            .rest
+            .bytes()
+            .position(|b| b == b'\n' || b == b'\r')
+            .unwrap_or(self.rest.len());
         self.rest.get(..end).unwrap_or_default()
     }
 
@@ -862,11 +862,18 @@ impl<'a> Cursor<'a> {
     fn skip_to_line_end(&mut self) {
         let skipped = self.rest_of_line();
         self.rest = self.rest.get(skipped.len()..).unwrap_or_default();
-        self.at.column = self
-            .at
-            .column
-            .saturating_add(saturating_u32(skipped.chars().count()));
+        self.at.column = self.at.column.saturating_add(columns(skipped));
     }
+}
+
+/// How many columns `text` takes: its characters.
+fn columns(text: &str) -> u32 {
+    let count = if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    };
+    saturating_u32(count)
 }
 
 /// Where a value is being read: decides which escapes exist and what ends a `${NAME:-default}`.
@@ -892,51 +899,296 @@ impl Context {
     }
 }
 
+/// A value as it is read: a span of the text for as long as it is one, which most values are
+/// (no escape, expansion or line ending in them), so that reading it copies nothing; its own
+/// text once it differs from the file's.
+struct Value {
+    span: Range<usize>,
+    owned: Option<String>,
+}
+
+impl Value {
+    fn new() -> Self {
+        Self {
+            span: 0..0,
+            owned: None,
+        }
+    }
+
+    /// Appends `text[span]`, which follows the value's span in the text in the common case.
+    fn push_span(&mut self, text: &str, span: Range<usize>) {
+        if self.owned.is_none() {
+            if self.span.is_empty() {
+                self.span = span;
+                return;
+            }
+            if self.span.end == span.start {
+                self.span.end = span.end;
+                return;
+            }
+        }
+        self.own(text).push_str(text.get(span).unwrap_or_default());
+    }
+
+    /// Appends text that is not where the value stands in the file.
+    fn push_str(&mut self, text: &str, piece: &str) {
+        if !piece.is_empty() {
+            self.own(text).push_str(piece);
+        }
+    }
+
+    fn push(&mut self, text: &str, c: char) {
+        self.own(text).push(c);
+    }
+
+    fn own(&mut self, text: &str) -> &mut String {
+        let span = &self.span;
+        self.owned
+            .get_or_insert_with(|| text.get(span.clone()).unwrap_or_default().to_owned())
+    }
+
+    fn len(&self) -> usize {
+        self.owned.as_ref().map_or(self.span.len(), String::len)
+    }
+
+    /// Keeps the first `len` bytes, `len` being a length the value had before (a boundary).
+    fn truncate(&mut self, len: usize) {
+        match &mut self.owned {
+            Some(owned) => owned.truncate(len),
+            None => self.span.end = self.span.start + len.min(self.span.len()),
+        }
+    }
+
+    fn finish<'a>(self, text: &'a str) -> Cow<'a, str> {
+        match self.owned {
+            Some(owned) => Cow::Owned(owned),
+            None => Cow::Borrowed(text.get(self.span).unwrap_or_default()),
+        }
+    }
+}
+
+/// An entry as the parser keeps it: key and value borrowed from the text where they can be.
+#[derive(Debug, Clone)]
+pub(crate) struct ParsedEntry<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) value: Cow<'a, str>,
+    pub(crate) line: u32,
+    column: u32,
+    quoting: Quoting,
+}
+
+impl ParsedEntry<'_> {
+    fn into_entry(self) -> Entry {
+        Entry {
+            key: self.key.to_owned(),
+            value: self.value.into_owned(),
+            line: self.line,
+            column: self.column,
+            quoting: self.quoting,
+        }
+    }
+}
+
+/// A parse before its entries are copied out of the text: what the config loader reads, since
+/// it copies only the values it keeps. [`EnvFile`] is the same, owned.
+#[derive(Debug)]
+pub(crate) struct Parsed<'a> {
+    entries: Vec<ParsedEntry<'a>>,
+    /// Positions in `entries`, sorted by key.
+    index: Vec<usize>,
+    warnings: Vec<Warning>,
+}
+
+impl<'a> Parsed<'a> {
+    /// The entries, one per key, in the order of their winning definitions.
+    pub(crate) fn entries(&self) -> &[ParsedEntry<'a>] {
+        &self.entries
+    }
+
+    /// The position in [`entries`](Self::entries) of `key`'s entry. `hint` is where to look
+    /// first: a loader reading keys in the order the file lists them finds each at the
+    /// position after the previous one, without a search.
+    pub(crate) fn position(&self, key: &str, hint: usize) -> Option<usize> {
+        if self.entries.get(hint).is_some_and(|entry| entry.key == key) {
+            return Some(hint);
+        }
+        let key_at = |position: &usize| self.entries.get(*position).map_or("", |entry| entry.key);
+        let found = self
+            .index
+            .binary_search_by(|position| key_at(position).cmp(key))
+            .ok()?;
+        self.index.get(found).copied()
+    }
+
+    /// Positions in [`entries`](Self::entries), in the order of their keys.
+    pub(crate) fn positions_by_key(&self) -> impl Iterator<Item = usize> + '_ {
+        self.index.iter().copied()
+    }
+
+    pub(crate) fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    fn into_env_file(self) -> EnvFile {
+        EnvFile {
+            entries: self
+                .entries
+                .into_iter()
+                .map(ParsedEntry::into_entry)
+                .collect(),
+            index: self.index,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// Parses `bytes` as [`parse_bytes`] does, keeping keys and values in the text where it can.
+pub(crate) fn parse_borrowed<'a>(
+    bytes: &'a [u8],
+    options: &ParseOptions<'_>,
+) -> Result<Parsed<'a>, ParseErrors> {
+    check_size(bytes.len(), options)?;
+    let text = std::str::from_utf8(bytes).map_err(|error| utf8_error(bytes, error))?;
+    Parser::new(text, options).run()
+}
+
 /// A single pass over the text. Each character is read once, except that a line with an error
 /// is also searched for `=` and an unterminated quote is re-read as ordinary lines; a quote can
 /// only run unterminated to the end of the text once per kind of quote, so that stays linear.
 struct Parser<'a, 'o> {
+    /// The whole text (after any byte order mark); values are spans of it.
+    text: &'a str,
     cursor: Cursor<'a>,
     options: &'o ParseOptions<'o>,
-    /// Definitions in file order; a slot is emptied when a later definition of its key wins.
-    slots: Vec<Option<Entry>>,
-    /// The slot of each key's latest definition (keys borrowed from the text).
+    /// Every definition in file order; which ones lose to a later one is settled at the end.
+    slots: Vec<ParsedEntry<'a>>,
+    /// The slot of each key's latest definition among the first `indexed` slots. Only a
+    /// `${NAME}` needs it, so it is brought up to date when one is read: most files have no
+    /// reference, and hashing every key cost more than the rest of the parse.
     latest: HashMap<&'a str, usize>,
-    warnings: Vec<Warning>,
+    indexed: usize,
+    /// Warnings in file order, each with the number of definitions before it.
+    warnings: Vec<(usize, Warning)>,
     errors: Vec<ParseError>,
 }
 
 impl<'a, 'o> Parser<'a, 'o> {
     fn new(text: &'a str, options: &'o ParseOptions<'o>) -> Self {
+        let cursor = Cursor::new(text);
         Self {
-            cursor: Cursor::new(text),
+            text: cursor.rest,
+            cursor,
             options,
             slots: Vec::new(),
             latest: HashMap::new(),
+            indexed: 0,
             warnings: Vec::new(),
             errors: Vec::new(),
         }
     }
 
-    fn run(mut self) -> Result<EnvFile, ParseErrors> {
+    fn run(mut self) -> Result<Parsed<'a>, ParseErrors> {
         while self.cursor.peek().is_some() {
             self.line();
         }
         if !self.errors.is_empty() {
             return Err(ParseErrors(self.errors));
         }
-        let entries: Vec<Entry> = self.slots.into_iter().flatten().collect();
-        let mut index: Vec<usize> = (0..entries.len()).collect();
-        // Keys are unique by now: the latest definition of each is all that is left.
-        index.sort_unstable_by(|&a, &b| {
-            let key = |i: usize| entries.get(i).map_or("", |entry| entry.key.as_str());
-            key(a).cmp(key(b))
-        });
-        Ok(EnvFile {
+        // By key, then file order: each run of one key ends with its winning definition.
+        let mut by_key: Vec<(&'a str, usize)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(slot, entry)| (entry.key, slot))
+            .collect();
+        by_key.sort_unstable();
+        let duplicated = by_key.windows(2).any(|pair| pair[0].0 == pair[1].0);
+        if !duplicated {
+            return Ok(Parsed {
+                entries: self.slots,
+                index: by_key.into_iter().map(|(_, slot)| slot).collect(),
+                warnings: self.warnings.into_iter().map(|(_, w)| w).collect(),
+            });
+        }
+        Ok(self.settle_duplicates(&by_key))
+    }
+
+    /// Drops the definitions a later one of the same key replaced, warning of each as it was
+    /// replaced (in file order, among the other warnings), and keeps the winners in file order.
+    fn settle_duplicates(self, by_key: &[(&'a str, usize)]) -> Parsed<'a> {
+        let line_of = |slot: usize| self.slots.get(slot).map_or(0, |entry| entry.line);
+        let mut lost = vec![false; self.slots.len()];
+        let mut replaced = Vec::new();
+        for pair in by_key.windows(2) {
+            let [(key, earlier), (next_key, later)] = [pair[0], pair[1]];
+            if key == next_key {
+                if let Some(flag) = lost.get_mut(earlier) {
+                    *flag = true;
+                }
+                let warning = Warning::DuplicateKey {
+                    key: key.to_owned(),
+                    previous_line: line_of(earlier),
+                    line: line_of(later),
+                };
+                // Raised when the later definition was read: after the warnings of its value.
+                replaced.push((later + 1, warning));
+            }
+        }
+        replaced.sort_by_key(|(defined, _)| *defined);
+        let mut warnings = Vec::with_capacity(self.warnings.len() + replaced.len());
+        let mut replaced = replaced.into_iter().peekable();
+        for (defined, warning) in self.warnings {
+            while let Some(next) = replaced.next_if(|(before, _)| *before <= defined) {
+                warnings.push(next.1);
+            }
+            warnings.push(warning);
+        }
+        warnings.extend(replaced.map(|(_, warning)| warning));
+        // Where each kept slot ends up once the lost ones are gone.
+        let mut kept_at = Vec::with_capacity(self.slots.len());
+        let mut kept = 0;
+        for &gone in &lost {
+            kept_at.push(kept);
+            kept += usize::from(!gone);
+        }
+        let index = by_key
+            .iter()
+            .filter(|(_, slot)| !lost.get(*slot).copied().unwrap_or(true))
+            .filter_map(|(_, slot)| kept_at.get(*slot).copied())
+            .collect();
+        let entries = self
+            .slots
+            .into_iter()
+            .zip(&lost)
+            .filter(|(_, gone)| !**gone)
+            .map(|(entry, _)| entry)
+            .collect();
+        Parsed {
             entries,
             index,
-            warnings: self.warnings,
-        })
+            warnings,
+        }
+    }
+
+    /// Where the cursor is, as a byte offset in the text.
+    fn offset(&self) -> usize {
+        self.text.len() - self.cursor.rest.len()
+    }
+
+    /// Appends what the cursor just consumed from `start`, the character `c` it was read as:
+    /// as a span when the text holds `c` itself, else (a CR or CRLF read as `\n`) as `c`.
+    fn push_read(&self, value: &mut Value, start: usize, c: char) {
+        let span = start..self.offset();
+        let read = self.text.get(span.clone()).unwrap_or_default();
+        if read.len() == c.len_utf8() && read.starts_with(c) {
+            value.push_span(self.text, span);
+        } else {
+            value.push(self.text, c);
+        }
+    }
+
+    fn warn(&mut self, warning: Warning) {
+        self.warnings.push((self.slots.len(), warning));
     }
 
     /// Reads one line (more, if a quoted value spans lines), up to and including its ending.
@@ -965,19 +1217,16 @@ impl<'a, 'o> Parser<'a, 'o> {
                 Quoting::Double,
             ),
             // `KEY= # note`: an empty value and a comment, which `line` skips.
-            Some('#') if blank_after_equals => (String::new(), Quoting::Unquoted),
+            Some('#') if blank_after_equals => (Value::new(), Quoting::Unquoted),
             _ => (self.unquoted(key), Quoting::Unquoted),
         };
-        self.define(
+        self.slots.push(ParsedEntry {
             key,
-            Entry {
-                key: key.to_owned(),
-                value,
-                line: start.line,
-                column: start.column,
-                quoting,
-            },
-        );
+            value: value.finish(self.text),
+            line: start.line,
+            column: start.column,
+            quoting,
+        });
         Ok(())
     }
 
@@ -1030,8 +1279,8 @@ impl<'a, 'o> Parser<'a, 'o> {
     fn quoted(
         &mut self,
         key: &str,
-        body: impl FnOnce(&mut Self) -> Option<String>,
-    ) -> Result<String, ParseError> {
+        body: impl FnOnce(&mut Self) -> Option<Value>,
+    ) -> Result<Value, ParseError> {
         let open = self.cursor;
         let (errors, warnings) = (self.errors.len(), self.warnings.len());
         self.cursor.bump();
@@ -1061,69 +1310,81 @@ impl<'a, 'o> Parser<'a, 'o> {
     }
 
     /// After the opening `'`: everything up to the closing one. `None` if there is none.
-    fn single_quoted_body(&mut self) -> Option<String> {
-        let mut value = String::new();
+    fn single_quoted_body(&mut self) -> Option<Value> {
+        let mut value = Value::new();
         loop {
             // Runs of plain text at once; line endings one by one, which counts lines.
-            value.push_str(self.cursor.take_until(&['\'', '\n', '\r']));
+            let run = self.run_until(|b| matches!(b, b'\'' | b'\n' | b'\r'));
+            value.push_span(self.text, run);
+            let start = self.offset();
             match self.cursor.bump()? {
                 '\'' => return Some(value),
-                c => value.push(c),
+                c => self.push_read(&mut value, start, c),
             }
         }
     }
 
     /// After the opening `"`: escapes and references up to the closing one. `None` if there is
     /// none.
-    fn double_quoted_body(&mut self, key: &str) -> Option<String> {
-        let mut value = String::new();
+    fn double_quoted_body(&mut self, key: &str) -> Option<Value> {
+        let mut value = Value::new();
         loop {
-            value.push_str(self.cursor.take_until(&['"', '\\', '$', '\n', '\r']));
-            let at = self.cursor.at;
+            let run = self.run_until(|b| matches!(b, b'"' | b'\\' | b'$' | b'\n' | b'\r'));
+            value.push_span(self.text, run);
+            let (at, start) = (self.cursor.at, self.offset());
             match self.cursor.bump()? {
                 '"' => return Some(value),
-                '\\' => self.escape(&mut value, Context::DoubleQuoted),
+                '\\' => self.escape(&mut value, start, Context::DoubleQuoted),
                 '$' if self.cursor.peek() == Some('{') => {
                     self.reference(&mut value, key, at, Context::DoubleQuoted);
                 }
-                c => value.push(c),
+                c => self.push_read(&mut value, start, c),
             }
         }
     }
 
+    /// Consumes a run of bytes up to the first that `stop` accepts (ASCII only, so the run ends
+    /// on a character boundary) and returns its span.
+    fn run_until(&mut self, stop: impl Fn(u8) -> bool) -> Range<usize> {
+        let start = self.offset();
+        self.cursor.take_until(stop);
+        start..self.offset()
+    }
+
     /// Up to the end of the line or a comment, trimmed.
-    fn unquoted(&mut self, key: &str) -> String {
-        let mut value = String::new();
+    fn unquoted(&mut self, key: &str) -> Value {
+        let mut value = Value::new();
         // Trailing blanks of the text are trimmed, but not blanks that came from an expansion.
         let mut trimmed_len = 0;
         loop {
-            let at = self.cursor.at;
+            let (at, start) = (self.cursor.at, self.offset());
             match self.cursor.peek() {
                 None | Some('\n' | '\r') => break,
-                Some(blank @ (' ' | '\t')) => {
+                Some(' ' | '\t') => {
                     self.cursor.bump();
                     if self.cursor.peek() == Some('#') {
                         break;
                     }
-                    value.push(blank);
+                    value.push_span(self.text, start..self.offset());
                     continue;
                 }
                 Some('\\') => {
                     self.cursor.bump();
-                    self.escape(&mut value, Context::Unquoted);
+                    self.escape(&mut value, start, Context::Unquoted);
                 }
                 Some('$') if self.cursor.peek_second() == Some('{') => {
                     self.cursor.bump();
                     self.reference(&mut value, key, at, Context::Unquoted);
                 }
-                Some(c) => {
-                    let run = self.cursor.take_until(&['\n', '\r', ' ', '\t', '\\', '$']);
+                Some(_) => {
+                    let run = self
+                        .run_until(|b| matches!(b, b'\n' | b'\r' | b' ' | b'\t' | b'\\' | b'$'));
                     if run.is_empty() {
                         // A `$` that starts no reference.
                         self.cursor.bump();
-                        value.push(c);
+                        value.push_span(self.text, start..self.offset());
                     } else {
-                        value.push_str(run);
+                        value.push_span(self.text, run);
                     }
                 }
             }
@@ -1133,21 +1394,21 @@ impl<'a, 'o> Parser<'a, 'o> {
         value
     }
 
-    /// After a `\`: pushes what the escape stands for, or the backslash itself if it is not an
-    /// escape here, leaving the next character to be read as usual.
-    fn escape(&mut self, out: &mut String, context: Context) {
+    /// After a `\` read at `backslash`: pushes what the escape stands for, or the backslash
+    /// itself if it is not an escape here, leaving the next character to be read as usual.
+    fn escape(&mut self, out: &mut Value, backslash: usize, context: Context) {
         match self.cursor.peek().and_then(|c| context.unescape(c)) {
             Some(c) => {
                 self.cursor.bump();
-                out.push(c);
+                out.push(self.text, c);
             }
-            None => out.push('\\'),
+            None => out.push_span(self.text, backslash..backslash + 1),
         }
     }
 
     /// After the `$` of `${`, which is at `at`: expands the reference into `out`, or reports it
     /// as malformed.
-    fn reference(&mut self, out: &mut String, key: &str, at: Position, context: Context) {
+    fn reference(&mut self, out: &mut Value, key: &str, at: Position, context: Context) {
         self.cursor.bump();
         match self.reference_body(context) {
             Some((variable, default)) => self.expand(out, key, at, variable, default.as_deref()),
@@ -1158,7 +1419,6 @@ impl<'a, 'o> Parser<'a, 'o> {
             }),
         }
     }
-
     /// After `${`: reads `NAME}` or `NAME:-default}`. On a malformed reference it stops before
     /// the offending character, and the value goes on from there: never re-reading text keeps
     /// the parser linear, and a `"` or comment that ends the value is still seen.
@@ -1184,7 +1444,13 @@ impl<'a, 'o> Parser<'a, 'o> {
                 }
                 '\\' => {
                     self.cursor.bump();
-                    self.escape(&mut default, context);
+                    match self.cursor.peek().and_then(|c| context.unescape(c)) {
+                        Some(c) => {
+                            self.cursor.bump();
+                            default.push(c);
+                        }
+                        None => default.push('\\'),
+                    }
                 }
                 // Nesting would need recursion bounded against hostile input; rejecting it is
                 // simpler and says so.
@@ -1206,29 +1472,30 @@ impl<'a, 'o> Parser<'a, 'o> {
 
     fn expand(
         &mut self,
-        out: &mut String,
+        out: &mut Value,
         key: &str,
         at: Position,
         variable: &str,
         default: Option<&str>,
     ) {
+        let text = self.text;
         let undefined = match (self.lookup(variable), default) {
             (Some(found), Some(default)) if found.is_empty() => {
-                out.push_str(default);
+                out.push_str(text, default);
                 false
             }
             (Some(found), _) => {
-                out.push_str(&found);
+                out.push_str(text, &found);
                 false
             }
             (None, Some(default)) => {
-                out.push_str(default);
+                out.push_str(text, default);
                 false
             }
             (None, None) => true,
         };
         if undefined {
-            self.warnings.push(Warning::UndefinedVariable {
+            self.warn(Warning::UndefinedVariable {
                 key: key.to_owned(),
                 variable: variable.to_owned(),
                 line: at.line,
@@ -1238,30 +1505,19 @@ impl<'a, 'o> Parser<'a, 'o> {
     }
 
     /// The latest value of `variable` defined so far in the file, else the environment's.
-    fn lookup(&self, variable: &str) -> Option<Cow<'_, str>> {
+    fn lookup(&mut self, variable: &str) -> Option<Cow<'_, str>> {
+        for (slot, entry) in self.slots.iter().enumerate().skip(self.indexed) {
+            self.latest.insert(entry.key, slot);
+        }
+        self.indexed = self.slots.len();
         let in_file = self
             .latest
             .get(variable)
-            .and_then(|&slot| self.slots.get(slot))
-            .and_then(Option::as_ref);
+            .and_then(|&slot| self.slots.get(slot));
         match in_file {
             Some(entry) => Some(Cow::Borrowed(&entry.value)),
             None => self.options.env_var(variable).map(Cow::Owned),
         }
-    }
-
-    fn define(&mut self, key: &'a str, entry: Entry) {
-        let slot = self.slots.len();
-        if let Some(previous) = self.latest.insert(key, slot)
-            && let Some(lost) = self.slots.get_mut(previous).and_then(Option::take)
-        {
-            self.warnings.push(Warning::DuplicateKey {
-                key: entry.key.clone(),
-                previous_line: lost.line,
-                line: entry.line,
-            });
-        }
-        self.slots.push(Some(entry));
     }
 }
 
@@ -1860,6 +2116,97 @@ C=pa\$\$word"#,
             file.warnings()[0].to_string(),
             "line 3: A: already set on line 1; the value on line 3 wins"
         );
+    }
+
+    #[test]
+    fn duplicate_warnings_keep_their_place_among_the_others() {
+        let undefined = |key: &str, variable: &str, line| Warning::UndefinedVariable {
+            key: key.into(),
+            variable: variable.into(),
+            line,
+            column: 3,
+        };
+        let duplicate = |key: &str, previous_line, line| Warning::DuplicateKey {
+            key: key.into(),
+            previous_line,
+            line,
+        };
+        let file = parse_ok("A=1\nB=${X}\nA=2\nC=${Y}\nB=3\nB=${Z}");
+        assert_eq!(
+            file.warnings(),
+            [
+                undefined("B", "X", 2),
+                duplicate("A", 1, 3),
+                undefined("C", "Y", 4),
+                duplicate("B", 2, 5),
+                // A value's own warnings come before the warning that it replaces another.
+                undefined("B", "Z", 6),
+                duplicate("B", 5, 6),
+            ]
+        );
+    }
+
+    #[test]
+    fn winning_definitions_keep_their_place_and_are_found_by_key() {
+        let file = parse_ok("A=1\nB=2\nA=3\nC=${A}\nB=4\nD=5");
+        assert_eq!(lines_of(&file), [("A", 3), ("C", 4), ("B", 5), ("D", 6)]);
+        for (key, value) in [("A", "3"), ("B", "4"), ("C", "3"), ("D", "5")] {
+            assert_eq!(file.value(key), Some(value), "{key}");
+        }
+        assert_eq!(file.value("E"), None);
+    }
+
+    #[test]
+    fn references_see_the_latest_definition_so_far() {
+        let file = parse_ok("A=1\nB=${A}\nA=2\nC=${A}\nA=3");
+        assert_eq!(file.value("B"), Some("1"));
+        assert_eq!(file.value("C"), Some("2"));
+    }
+
+    #[test]
+    fn plain_values_are_read_without_copying_and_the_rest_are_copied() {
+        let text = "A=plain text  # note\nB=\"quoted\"\nC='single'\nD=a\\$b\nE=\"x\\ny\"\nF=${A}!\n\
+                    G=\"1\r\n2\"\nH=C:\\Users\nI=$5\n";
+        let parsed = match parse_borrowed(text.as_bytes(), &no_env()) {
+            Ok(parsed) => parsed,
+            Err(errors) => panic!("{errors}"),
+        };
+        let value = |key| {
+            let position = parsed.position(key, 0)?;
+            parsed.entries().get(position).map(|entry| &entry.value)
+        };
+        for (key, expected) in [("A", "plain text"), ("B", "quoted"), ("C", "single")] {
+            assert!(
+                matches!(value(key), Some(Cow::Borrowed(read)) if *read == expected),
+                "{key}"
+            );
+        }
+        assert!(matches!(value("H"), Some(Cow::Borrowed(r"C:\Users"))));
+        assert!(matches!(value("I"), Some(Cow::Borrowed("$5"))));
+        for (key, expected) in [
+            ("D", "a$b"),
+            ("E", "x\ny"),
+            ("F", "plain text!"),
+            ("G", "1\n2"),
+        ] {
+            assert!(
+                matches!(value(key), Some(Cow::Owned(read)) if read == expected),
+                "{key}: {:?}",
+                value(key)
+            );
+        }
+    }
+
+    #[test]
+    fn a_position_hint_is_taken_only_when_it_names_the_key() {
+        let parsed = match parse_borrowed(b"B=1\nA=2\nC=3", &no_env()) {
+            Ok(parsed) => parsed,
+            Err(errors) => panic!("{errors}"),
+        };
+        assert_eq!(parsed.position("A", 1), Some(1));
+        assert_eq!(parsed.position("A", 0), Some(1));
+        assert_eq!(parsed.position("C", 9), Some(2));
+        assert_eq!(parsed.position("D", 0), None);
     }
 
     #[test]

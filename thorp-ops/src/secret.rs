@@ -79,28 +79,34 @@ pub(crate) fn is_credential_word(name: &str) -> bool {
 }
 
 fn names_credential(name: &str, or_ends_like_one: bool) -> bool {
-    // Every key of every load passes through here (twice), so nothing is allocated: the name
-    // is compared with each word as it is normalized, and most names differ from every word
-    // at their first or last letter. Names are nearly always ASCII, which needs no Unicode
-    // case tables; the rest take the same comparisons by `char`.
+    // Every key of every load passes through here (twice), so nothing is allocated, and most
+    // of the name is never looked at: the words are at most `TAIL` letters long, so a name
+    // matches one by its last `TAIL` letters (normalized) and by whether it has more. Names
+    // are nearly always ASCII, which needs no Unicode case tables; the rest take the same
+    // comparisons by `char`.
     if name.is_ascii() {
-        let name = name.as_bytes();
-        let separator = |byte: &&u8| matches!(byte, b'-' | b'_' | b'.');
-        let normalized = || name.iter().filter(move |byte| !separator(byte));
-        let same = |word: &str| {
-            let mut letters = word.bytes();
-            normalized().all(|byte| letters.next() == Some(byte.to_ascii_lowercase()))
-                && letters.next().is_none()
-        };
-        let ends_with = |suffix: &str| {
-            let mut tail = normalized().rev();
-            suffix
-                .bytes()
-                .rev()
-                .all(|letter| tail.next().map(u8::to_ascii_lowercase) == Some(letter))
-        };
-        return EXACT.iter().any(|word| same(word))
-            || (or_ends_like_one && SUFFIXES.iter().any(|suffix| ends_with(suffix)));
+        let mut tail = [0_u8; TAIL];
+        let mut len = 0;
+        let mut longer = false;
+        for byte in name.bytes().rev() {
+            if matches!(byte, b'-' | b'_' | b'.') {
+                continue;
+            }
+            if len == TAIL {
+                longer = true;
+                break;
+            }
+            len += 1;
+            if let Some(slot) = tail.get_mut(TAIL - len) {
+                *slot = byte.to_ascii_lowercase();
+            }
+        }
+        let tail = tail.get(TAIL - len..).unwrap_or_default();
+        return (!longer && EXACT.iter().any(|word| tail == word.as_bytes()))
+            || (or_ends_like_one
+                && SUFFIXES
+                    .iter()
+                    .any(|suffix| tail.ends_with(suffix.as_bytes())));
     }
     let normalized = || {
         name.chars()
@@ -119,6 +125,21 @@ fn names_credential(name: &str, or_ends_like_one: bool) -> bool {
 const EXACT: [&str; 6] = ["auth", "sig", "pass", "pwd", "credential", "credentials"];
 /// Endings (normalized) of parameter names that carry credentials.
 const SUFFIXES: [&str; 5] = ["key", "token", "secret", "password", "signature"];
+/// The longest of [`EXACT`] and [`SUFFIXES`].
+const TAIL: usize = 11;
+
+const _: () = {
+    let mut i = 0;
+    while i < EXACT.len() {
+        assert!(EXACT[i].len() <= TAIL);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < SUFFIXES.len() {
+        assert!(SUFFIXES[i].len() <= TAIL);
+        i += 1;
+    }
+};
 
 /// Whether showing `url` as-is would reveal a password or an API-key-like query parameter.
 pub fn url_has_credentials(url: &Url) -> bool {

@@ -194,7 +194,7 @@ impl History {
 
     /// Records a finished attempt: pushes it, or, when `apply` already pushed it so that
     /// subscribers could report into it, sets its final duration.
-    pub(crate) fn finish(&self, record: ReloadRecord) {
+    pub(crate) fn finish(&self, record: &ReloadRecord) {
         {
             let mut ring = self.lock();
             if let Some(kept) = ring
@@ -207,7 +207,7 @@ impl History {
                 return;
             }
         }
-        self.push(record);
+        self.push(record.clone());
     }
 
     /// Sets one subscriber's result in the record of `attempt`, if it is still kept.

@@ -8,10 +8,11 @@ use super::error::{ConfigError, ConfigErrors, ErrorKind};
 use super::schema::{KeySpec, Schema};
 use super::value::ValueError;
 use super::values::{Origin, Setting, Values, key_looks_secret};
-use crate::envfile::{self, ParseOptions};
+use crate::envfile::{self, ParseOptions, Parsed};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// A typed config with what it was loaded from.
 #[derive(Debug, Clone)]
@@ -112,13 +113,65 @@ impl Rejection {
 /// Drives the generated loading code; not for direct use.
 #[doc(hidden)]
 pub struct Loader<'a> {
-    raw: &'a RawEntries,
+    raw: Raw<'a>,
     values: Values,
     errors: Vec<ConfigError>,
 }
 
+/// Where a [`Loader`] finds what the file sets.
+enum Raw<'a> {
+    /// Entries by key, as callers of [`from_entries`] hand them over.
+    Entries(&'a RawEntries),
+    /// A parse of the file's text, read in place (no map of the entries is built): `used`
+    /// marks the entries a schema key read, which leaves the unknown ones, and `next` is where
+    /// the next key most likely is, since files tend to list keys in the order structs do.
+    Parsed {
+        parsed: &'a Parsed<'a>,
+        used: Vec<bool>,
+        next: usize,
+    },
+}
+
+impl<'a> Raw<'a> {
+    fn parsed(parsed: &'a Parsed<'a>) -> Self {
+        Self::Parsed {
+            parsed,
+            used: vec![false; parsed.entries().len()],
+            next: 0,
+        }
+    }
+
+    /// The value and line `key` is set to, if the file sets it, marking it as read.
+    fn read(&mut self, key: &str) -> Option<(&'a str, u32)> {
+        match self {
+            Self::Entries(entries) => entries.get(key).map(|raw| (raw.value.as_str(), raw.line)),
+            Self::Parsed { parsed, used, next } => {
+                let parsed: &'a Parsed<'a> = parsed;
+                let position = parsed.position(key, *next)?;
+                let entry = parsed.entries().get(position)?;
+                if let Some(flag) = used.get_mut(position) {
+                    *flag = true;
+                }
+                *next = position + 1;
+                Some((&entry.value, entry.line))
+            }
+        }
+    }
+
+    /// The line `key` is set on, if the file sets it.
+    fn line_of(&self, key: &str) -> Option<u32> {
+        match self {
+            Self::Entries(entries) => entries.get(key).map(|raw| raw.line),
+            Self::Parsed { parsed, .. } => {
+                let position = parsed.position(key, 0)?;
+                parsed.entries().get(position).map(|entry| entry.line)
+            }
+        }
+    }
+}
+
 impl<'a> Loader<'a> {
-    fn new(raw: &'a RawEntries) -> Self {
+    fn new(raw: Raw<'a>) -> Self {
         Self {
             raw,
             values: Values::default(),
@@ -177,8 +230,9 @@ impl<'a> Loader<'a> {
                 if !rejection.keys.is_empty() {
                     // The first named key that is set in the file gives the line; the others
                     // may be at their defaults.
-                    if let Some(raw) = rejection.keys.iter().find_map(|key| self.raw.get(key)) {
-                        error = error.at(raw.line, None);
+                    if let Some(line) = rejection.keys.iter().find_map(|key| self.raw.line_of(key))
+                    {
+                        error = error.at(line, None);
                     }
                     error = error.with_key(rejection.keys.join(", "));
                 }
@@ -193,12 +247,12 @@ impl<'a> Loader<'a> {
         spec: &'static KeySpec,
         parse: impl FnOnce(&str) -> Result<V, ValueError>,
     ) -> Lookup<V> {
-        let (text, origin) = match self.raw.get(spec.key) {
+        let (text, origin) = match self.raw.read(spec.key) {
             // An empty optional value means "not set", as `.env` files are usually written.
-            Some(raw) if raw.value.is_empty() && !spec.required && spec.default.is_none() => {
+            Some(("", _)) if !spec.required && spec.default.is_none() => {
                 return Lookup::Absent;
             }
-            Some(raw) => (raw.value.as_str(), Origin::Line(raw.line)),
+            Some((text, line)) => (text, Origin::Line(line)),
             None => match spec.default {
                 Some(default) => (default, Origin::Default),
                 None => return Lookup::Absent,
@@ -249,41 +303,53 @@ enum Lookup<V> {
 
 /// Types `entries` against `T`'s schema, reporting every problem at once.
 pub fn from_entries<T: crate::HotConfig>(entries: &RawEntries) -> Result<Loaded<T>, ConfigErrors> {
-    let schema: &Schema = T::SCHEMA;
-    let mut errors: Vec<ConfigError> = schema
-        .duplicate_keys()
-        .into_iter()
-        .map(|key| {
-            let mut fields = Vec::new();
-            declared_by(schema, key, &mut fields);
-            let place = format!("{}, in {}", fields.join(" and "), schema.type_name);
-            ConfigError::new(ErrorKind::DuplicateKey(place)).with_key(key)
-        })
-        .collect();
-    let mut loader = Loader::new(entries);
+    load::<T>(Raw::Entries(entries))
+}
+
+fn load<T: crate::HotConfig>(raw: Raw<'_>) -> Result<Loaded<T>, ConfigErrors> {
+    let schema: &'static Schema = T::SCHEMA;
+    let mut errors = duplicate_key_errors(schema);
+    let mut loader = Loader::new(raw);
     let config = T::__load(&mut loader);
     errors.append(&mut loader.errors);
     let mut values = loader.values;
     let mut warnings = Vec::new();
-    for (key, raw) in entries {
-        // A schema key whose value failed is not unknown; its error says what is wrong.
-        if values.get(key).is_none() && schema.find(key).is_none() {
-            values.insert(
-                key.clone(),
-                Setting::new(
-                    Some(raw.value.clone()),
-                    Origin::Line(raw.line),
-                    false,
-                    false,
-                ),
-            );
-            // Under an open prefix it is a dynamic key, which its component reads and checks.
-            if !schema.is_open(key) {
-                warnings.push(ConfigWarning::UnknownKey {
-                    key: key.clone(),
-                    line: raw.line,
-                    suggestion: schema.suggest(key),
-                });
+    let mut unknown = |key: &str, value: &str, line: u32| {
+        // Under an open prefix it is a dynamic key, which its component reads and checks.
+        if !schema.is_open(key) {
+            warnings.push(ConfigWarning::UnknownKey {
+                key: key.to_owned(),
+                line,
+                suggestion: schema.suggest(key),
+            });
+        }
+        (
+            key.to_owned(),
+            Setting::new(Some(value.to_owned()), Origin::Line(line), false, false),
+        )
+    };
+    match loader.raw {
+        Raw::Entries(entries) => {
+            for (key, raw) in entries {
+                // A schema key whose value failed is not unknown; its error says what is wrong.
+                if values.get(key).is_none() && schema.find(key).is_none() {
+                    let (key, setting) = unknown(key, &raw.value, raw.line);
+                    values.insert(key, setting);
+                }
+            }
+        }
+        Raw::Parsed { parsed, used, .. } => {
+            // An entry a schema key read is known, whether its value failed or not; the others
+            // are unknown unless the schema declares them after all (a hand-written loader).
+            for position in parsed.positions_by_key() {
+                let Some(entry) = parsed.entries().get(position) else {
+                    continue;
+                };
+                if !used.get(position).copied().unwrap_or(false) && schema.find(entry.key).is_none()
+                {
+                    let (key, setting) = unknown(entry.key, &entry.value, entry.line);
+                    values.insert(key, setting);
+                }
             }
         }
     }
@@ -295,6 +361,32 @@ pub fn from_entries<T: crate::HotConfig>(entries: &RawEntries) -> Result<Loaded<
         }),
         _ => Err(ConfigErrors::new(errors)),
     }
+}
+
+/// One error per key `schema` declares twice (across flattened structs).
+fn duplicate_key_errors(schema: &'static Schema) -> Vec<ConfigError> {
+    // A service loads one schema over and over, and a schema never changes: remember the last
+    // one found clean rather than sort its keys on every load. (Two schemas at one address are
+    // one schema; one schema at two addresses is only checked twice.)
+    static LAST_CLEAN: AtomicPtr<Schema> = AtomicPtr::new(std::ptr::null_mut());
+    let address = std::ptr::from_ref(schema).cast_mut();
+    if LAST_CLEAN.load(Ordering::Relaxed) == address {
+        return Vec::new();
+    }
+    let errors: Vec<ConfigError> = schema
+        .duplicate_keys()
+        .into_iter()
+        .map(|key| {
+            let mut fields = Vec::new();
+            declared_by(schema, key, &mut fields);
+            let place = format!("{}, in {}", fields.join(" and "), schema.type_name);
+            ConfigError::new(ErrorKind::DuplicateKey(place)).with_key(key)
+        })
+        .collect();
+    if errors.is_empty() {
+        LAST_CLEAN.store(address, Ordering::Relaxed);
+    }
+    errors
 }
 
 /// The fields declaring `key`, as `Type.field`, flattened schemas included.
@@ -318,39 +410,25 @@ pub fn from_bytes<T: crate::HotConfig>(
         Some(file) => errors.in_file(file),
         None => errors,
     };
-    let (entries, mut file_warnings) = read_entries(bytes, options).map_err(locate)?;
-    let mut loaded = from_entries::<T>(&entries).map_err(locate)?;
-    file_warnings.append(&mut loaded.warnings);
-    loaded.warnings = file_warnings;
+    let parsed = envfile::parse_borrowed(bytes, options)
+        .map_err(syntax_errors)
+        .map_err(locate)?;
+    let mut loaded = load::<T>(Raw::parsed(&parsed)).map_err(locate)?;
+    let mut warnings = file_warnings(parsed.warnings());
+    warnings.append(&mut loaded.warnings);
+    loaded.warnings = warnings;
     Ok(loaded)
 }
 
-/// Reads `.env` bytes into entries by key, with the reader's warnings.
-pub(crate) fn read_entries(
-    bytes: &[u8],
-    options: &ParseOptions<'_>,
-) -> Result<(RawEntries, Vec<ConfigWarning>), ConfigErrors> {
-    let file = envfile::parse_bytes(bytes, options)
-        .map_err(|errors| ConfigErrors::new(errors.into_iter().map(syntax_error).collect()))?;
-    let warnings = file
-        .warnings()
+fn file_warnings(warnings: &[envfile::Warning]) -> Vec<ConfigWarning> {
+    warnings
         .iter()
         .map(|warning| ConfigWarning::File(warning.to_string()))
-        .collect();
-    let entries = file
-        .into_entries()
-        .into_iter()
-        .map(|entry| {
-            (
-                entry.key,
-                RawValue {
-                    value: entry.value,
-                    line: entry.line,
-                },
-            )
-        })
-        .collect();
-    Ok((entries, warnings))
+        .collect()
+}
+
+fn syntax_errors(errors: envfile::ParseErrors) -> ConfigErrors {
+    ConfigErrors::new(errors.into_iter().map(syntax_error).collect())
 }
 
 fn syntax_error(error: envfile::ParseError) -> ConfigError {
@@ -466,9 +544,51 @@ mod tests {
         );
     }
 
+    /// Two flattened structs that both declare `D_SAME`.
+    #[derive(HotConfig, Debug)]
+    struct Left {
+        #[hot_config(key = "D_SAME", default = 1)]
+        a: u32,
+    }
+
+    #[derive(HotConfig, Debug)]
+    #[allow(dead_code, reason = "only its schema is used: Both never loads")]
+    struct Right {
+        #[hot_config(key = "D_SAME", default = 2)]
+        b: u32,
+    }
+
+    #[derive(HotConfig, Debug)]
+    #[allow(dead_code, reason = "only its schema is used: it never loads")]
+    struct Both {
+        #[hot_config(flatten)]
+        left: Left,
+        #[hot_config(flatten)]
+        right: Right,
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_on_every_load_whatever_loaded_before() {
+        let options = ParseOptions::new().without_env();
+        for _ in 0..2 {
+            let left = from_bytes::<Left>(b"D_SAME=3\n", None, &options);
+            assert_eq!(left.map(|loaded| loaded.config.a).ok(), Some(3));
+            let errors = from_bytes::<Both>(b"D_SAME=3\n", None, &options)
+                .err()
+                .map(|errors| errors.to_string());
+            assert_eq!(
+                errors.as_deref(),
+                Some(
+                    "D_SAME: is declared twice in the config schema (Left.a and Right.b, in Both)"
+                )
+            );
+        }
+    }
+
     #[test]
     fn syntax_errors_show_position_and_key_once() {
-        let Err(errors) = read_entries(b"A=1\nLOG_LEVEL=\"deb", &ParseOptions::new()) else {
+        let parsed = envfile::parse_borrowed(b"A=1\nLOG_LEVEL=\"deb", &ParseOptions::new());
+        let Err(errors) = parsed.map_err(syntax_errors) else {
             panic!("an unclosed quote is a syntax error");
         };
         let shown: Vec<String> = errors.errors().iter().map(ToString::to_string).collect();

@@ -141,11 +141,15 @@ pub(crate) fn read_file(path: &Arc<Path>, max_size: usize) -> Result<Vec<u8>, Co
     if !metadata.is_file() {
         return Err(fail(ErrorKind::Syntax("is not a regular file".to_owned())));
     }
-    let mut bytes = Vec::new();
     // Read one byte past the cap so a file that grew since `metadata` is still caught.
     let limit = u64::try_from(max_size)
         .unwrap_or(u64::MAX)
         .saturating_add(1);
+    // Sized from the metadata up front (`Take` hides the file's size from `read_to_end`, which
+    // would otherwise grow the buffer from 32 bytes with a read per step); the extra byte lets
+    // the read that finds the end land without growing it.
+    let expected = metadata.len().min(limit).saturating_add(1);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     file.take(limit)
         .read_to_end(&mut bytes)
         .map_err(|error| fail(ErrorKind::Io(error)))?;

@@ -21,6 +21,7 @@ use super::watch::{self, FileWatcher, Target};
 use crate::HotConfig;
 use crate::envfile::{DEFAULT_MAX_SIZE, ParseOptions};
 use std::collections::HashSet;
+use std::fmt;
 use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -363,6 +364,27 @@ impl<T: HotConfig> ReloadHandle<T> {
     }
 }
 
+/// The changes of an applied reload as its log line shows them: `KEY=value`, `KEY (unset)`,
+/// or `KEY (secret)` for a redacted one. Written only if the line is logged, not on every
+/// reload.
+struct ChangeSummary<'a>(&'a [Change]);
+
+impl fmt::Display for ChangeSummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (position, change) in self.0.iter().enumerate() {
+            if position > 0 {
+                f.write_str(", ")?;
+            }
+            match (&change.new, change.secret) {
+                (_, true) => write!(f, "{} (secret)", change.key)?,
+                (Some(value), false) => write!(f, "{}={value}", change.key)?,
+                (None, false) => write!(f, "{} (unset)", change.key)?,
+            }
+        }
+        Ok(())
+    }
+}
+
 fn identity<T>(value: &T) -> &T {
     value
 }
@@ -515,9 +537,12 @@ impl<T: HotConfig> Shared<T> {
             }
         }
         record.duration = started.elapsed();
-        self.history.finish(record.clone());
-        // Nobody listening is fine: events are a convenience, the history is the record.
-        let _ = self.events.send(record.clone());
+        self.history.finish(&record);
+        // Nobody listening is fine: events are a convenience, the history is the record. With
+        // no receiver the send would fail anyway, so the record is not copied for it.
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(record.clone());
+        }
         record
     }
 
@@ -577,20 +602,37 @@ impl<T: HotConfig> Shared<T> {
                 duration: Duration::ZERO,
             })
             .collect();
-        let summary: Vec<String> = changes
-            .iter()
-            .map(|change| match (&change.new, change.secret) {
-                (_, true) => format!("{} (secret)", change.key),
-                (Some(value), false) => format!("{}={value}", change.key),
-                (None, false) => format!("{} (unset)", change.key),
-            })
-            .collect();
-        tracing::info!(path = %self.path.display(), version = next.version(), changed = %summary.join(", "), subscribers = routed.len(), "config reload applied");
+        tracing::info!(path = %self.path.display(), version = next.version(), changed = %ChangeSummary(&changes), subscribers = routed.len(), "config reload applied");
         record.changes = changes;
         // The record must be in the history before a fast subscriber reports back into it.
         self.history.push(record.clone());
         for (subscriber, changes) in routed {
             subscriber.offer(next.clone(), changes, record.attempt, &self.history);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_change_summary_shows_values_unset_keys_and_secrets_by_key_only() {
+        let change = |key: &str, new: Option<&str>, secret| Change {
+            key: key.to_owned(),
+            old: Some("before".to_owned()),
+            new: new.map(str::to_owned),
+            secret,
+        };
+        let changes = [
+            change("MIN_EDGE_SCORE", Some("65"), false),
+            change("PUBLIC_RPC_URL", None, false),
+            change("HELIUS_RPC_URL", Some("[redacted]"), true),
+        ];
+        assert_eq!(
+            ChangeSummary(&changes).to_string(),
+            "MIN_EDGE_SCORE=65, PUBLIC_RPC_URL (unset), HELIUS_RPC_URL (secret)"
+        );
+        assert_eq!(ChangeSummary(&[]).to_string(), "");
     }
 }

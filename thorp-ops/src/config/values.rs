@@ -74,7 +74,10 @@ impl Setting {
 pub(crate) fn key_looks_secret(key: &str) -> bool {
     // Whatever the last `_` segment ends with, the whole key ends with too; the segment alone
     // can still be a credential's name (`DB_PASS`), which the whole key is not.
-    is_sensitive_param(key) || key.rsplit('_').next().is_some_and(is_credential_word)
+    let last_segment = key
+        .rfind('_')
+        .map_or(key, |at| key.get(at + 1..).unwrap_or_default());
+    is_sensitive_param(key) || is_credential_word(last_segment)
 }
 
 /// `value` as it may be shown: redacted when secret, else with the credential parts of a URL
@@ -139,11 +142,12 @@ impl fmt::Debug for Setting {
 }
 
 /// Every key's effective value, schema keys and unknown keys alike, by key.
+// Schema keys are `&'static` already: borrowing them saves a copy per key and load.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Values(BTreeMap<String, Setting>);
+pub struct Values(BTreeMap<Cow<'static, str>, Setting>);
 
 impl Values {
-    pub(crate) fn insert(&mut self, key: impl Into<String>, mut setting: Setting) {
+    pub(crate) fn insert(&mut self, key: impl Into<Cow<'static, str>>, mut setting: Setting) {
         let key = key.into();
         setting.secret |= key_looks_secret(&key);
         self.0.insert(key, setting);
@@ -156,7 +160,7 @@ impl Values {
 
     /// All settings, by key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Setting)> {
-        self.0.iter().map(|(key, setting)| (key.as_str(), setting))
+        self.0.iter().map(|(key, setting)| (&**key, setting))
     }
 
     /// How many keys.
@@ -283,7 +287,7 @@ mod tests {
         let mut values = Values::default();
         for (key, value, secret) in entries {
             values.insert(
-                *key,
+                key.to_string(),
                 Setting::new(value.map(str::to_owned), Origin::Line(1), *secret, true),
             );
         }
