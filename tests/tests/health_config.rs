@@ -276,3 +276,38 @@ async fn a_threshold_key_no_rule_has_is_refused_by_the_monitor() {
         Some(50.0)
     );
 }
+
+/// A threshold no reading of its metric can reach (a percentage written for a ratio, a
+/// negative latency) is refused with the line it is on, and the thresholds in force stay.
+#[tokio::test]
+async fn a_threshold_outside_its_metrics_unit_is_refused_with_its_line() {
+    let (_dir, path, config) = follow("HEALTH_MAX_RPC_LATENCY_MS=50\n").await;
+    let monitor = HealthMonitor::builder()
+        .component(stats_fn(rpc))
+        .probe(FedProbe::with_rss_mb(50))
+        .build()
+        .unwrap();
+    monitor.follow_config(&config, health).unwrap();
+
+    std::fs::write(
+        &path,
+        "# rates are ratios\nHEALTH_MIN_RPC_SUCCESS_RATE=95\nHEALTH_MAX_RPC_LATENCY_MS=-1\n",
+    )
+    .unwrap();
+    let record = config.reload().await;
+    assert_eq!(record.outcome, Outcome::Rejected);
+    let message = &record.errors[0].message;
+    assert!(
+        message.contains(
+            "line 2: HEALTH_MIN_RPC_SUCCESS_RATE: threshold 95 is outside what the metric can \
+             read (expected a ratio from 0 to 1)"
+        ) && message.contains(
+            "line 3: HEALTH_MAX_RPC_LATENCY_MS: threshold -1 is outside what the metric can \
+             read (expected not negative)"
+        ),
+        "{message}"
+    );
+    let thresholds = &monitor.settings().thresholds;
+    assert_eq!(thresholds.get("HEALTH_MAX_RPC_LATENCY_MS"), Some(50.0));
+    assert_eq!(thresholds.get("HEALTH_MIN_RPC_SUCCESS_RATE"), None);
+}

@@ -410,6 +410,18 @@ mod tests {
     ];
 
     #[test]
+    fn thresholds_stay_inside_what_their_unit_can_read() {
+        assert_eq!(outside_unit(Some(Unit::Ratio), 1.0), None);
+        assert!(outside_unit(Some(Unit::Ratio), 1.01).is_some());
+        assert_eq!(outside_unit(Some(Unit::Percent), 100.0), None);
+        assert!(outside_unit(Some(Unit::Percent), 101.0).is_some());
+        assert!(outside_unit(Some(Unit::Percent), -1.0).is_some());
+        assert_eq!(outside_unit(Some(Unit::Milliseconds), 1e9), None);
+        assert!(outside_unit(Some(Unit::Count), -0.5).is_some());
+        assert_eq!(outside_unit(None, -40.0), None, "no unit, no bound");
+    }
+
+    #[test]
     fn validation_knows_the_rules() {
         let rules = [("bp", &RULES[..])];
         assert_eq!(MonitorSettings::default().validate(rules), []);
