@@ -2,8 +2,9 @@
 //! history of 100 reports holds.
 //!
 //! Every component is a `#[health_component]` stats type with four rules (what a queue or a
-//! pool reports), checked the way the monitor checks: each on its own task under the cycle's
-//! check timeout, the process probe on the blocking pool, then the report recorded in the
+//! pool reports), checked the way the monitor checks: polled once on the monitor's task under
+//! the cycle's check timeout (a stats check is ready then; one that waits would move to a task
+//! of its own), the process probe on the blocking pool, then the report recorded in the
 //! history, published and run through the alert rules. A cycle is timed from
 //! `HealthMonitor::start` (which checks at once) to the report's arrival on the monitor's watch
 //! channel; the monitor is stopped between cycles, which keeps its history. The alternative is
