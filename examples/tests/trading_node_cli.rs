@@ -59,10 +59,30 @@ fn print_template_parses_back_and_checks_ok() {
         "MIN_EDGE_SCORE",
         "SIM_ERROR_RATE",
         "OPS_LISTEN",
+        // The components' threshold keys, which no schema lists, with their defaults.
+        "HEALTH_MIN_RPC_SUCCESS_RATE",
+        "HEALTH_BACKPRESSURE_DEGRADED_PCT",
     ] {
         assert!(template.contains(&format!("# {key}=")), "{key}");
     }
     let (_dir, path) = temp_config(&template);
+    let check = trading_node(&["--check", "--config", path.to_str().unwrap()]);
+    assert!(check.status.success(), "{check:?}");
+
+    // Every health key set to the default the template gives is a valid file.
+    let health_keys_set: String = template
+        .lines()
+        .map(|line| match line.strip_prefix("# HEALTH_") {
+            Some(rest) if rest.contains('=') => format!("HEALTH_{rest}\n"),
+            _ => format!("{line}\n"),
+        })
+        .collect();
+    let set = thorp_ops::envfile::parse(&health_keys_set).expect(".env text");
+    assert!(
+        set.get("HEALTH_MIN_RPC_SUCCESS_RATE").is_some(),
+        "{health_keys_set}"
+    );
+    let (_dir, path) = temp_config(&health_keys_set);
     let check = trading_node(&["--check", "--config", path.to_str().unwrap()]);
     assert!(check.status.success(), "{check:?}");
 }

@@ -303,7 +303,7 @@ async fn a_threshold_outside_its_metrics_unit_is_refused_with_its_line() {
              read (expected a ratio from 0 to 1)"
         ) && message.contains(
             "line 3: HEALTH_MAX_RPC_LATENCY_MS: threshold -1 is outside what the metric can \
-             read (expected not negative)"
+             read (expected a number, not negative)"
         ),
         "{message}"
     );

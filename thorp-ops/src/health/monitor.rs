@@ -12,8 +12,8 @@ use super::report::{
     CHECK_FAILED, CHECK_PANICKED, CHECK_TIMEOUT, ComponentHealth, ComponentReport, HIGH_MEMORY,
     HealthReport, MemoryMetrics, SystemMetrics,
 };
-use super::rules::{CheckContext, RuleSpec};
-use super::settings::{MonitorSettings, SettingsRejected};
+use super::rules::{CheckContext, RuleKind, RuleSpec};
+use super::settings::{self, MonitorSettings, SettingsRejected};
 use super::status::HealthStatus;
 use super::system::{ProcProbe, SystemProbe, SystemSample};
 #[cfg(feature = "derive")]
@@ -524,6 +524,41 @@ impl HealthMonitor {
                 })
             })
             .collect()
+    }
+
+    /// The threshold keys of the registered components as a commented `.env` section, in the
+    /// style of [`config::template`](crate::config::template): what each key's rule does, its
+    /// unit, and its compile-time default. These keys are dynamic (they exist once the
+    /// components do), so a config template made from a schema alone cannot list them; an
+    /// application appends this to its own.
+    #[must_use]
+    pub fn threshold_template(&self) -> String {
+        let mut out = String::from("# --- healthMonitor thresholds ---\n");
+        for info in self.thresholds() {
+            let rule = info.rule;
+            let (Some(key), Some(default)) = (rule.key(), rule.default_threshold()) else {
+                continue;
+            };
+            let (status, side) = match rule.kind() {
+                RuleKind::DegradedAbove => ("degraded", "above"),
+                RuleKind::DegradedBelow => ("degraded", "below"),
+                RuleKind::CriticalAbove => ("critical", "above"),
+                RuleKind::CriticalBelow => ("critical", "below"),
+                RuleKind::DegradedWhen | RuleKind::CriticalWhen => continue,
+            };
+            let unit = rule
+                .unit()
+                .map(|unit| format!(" ({unit})"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "# {}: {status} {} while {}{unit} is {side} this.\n# optional; {}; default {default}\n# {key}={default}\n",
+                info.component,
+                rule.issue(),
+                rule.metric(),
+                settings::threshold_expectation(rule.unit()),
+            ));
+        }
+        out
     }
 
     /// The latest report, `None` before the first check.

@@ -307,11 +307,22 @@ impl MonitorSettings {
 /// past those bounds is a mistake (a percentage written for a ratio, most often) that would
 /// leave the rule always or never firing.
 fn outside_unit(unit: Option<Unit>, value: f64) -> Option<&'static str> {
-    match unit? {
-        Unit::Ratio if !(0.0..=1.0).contains(&value) => Some("a ratio from 0 to 1"),
-        Unit::Percent if !(0.0..=100.0).contains(&value) => Some("a percentage from 0 to 100"),
-        _ if value < 0.0 => Some("not negative"),
-        _ => None,
+    let inside = match unit {
+        None => true,
+        Some(Unit::Ratio) => (0.0..=1.0).contains(&value),
+        Some(Unit::Percent) => (0.0..=100.0).contains(&value),
+        Some(_) => value >= 0.0,
+    };
+    (!inside).then(|| threshold_expectation(unit))
+}
+
+/// What a threshold on a metric of `unit` may be, as a template or an error says it.
+pub(crate) fn threshold_expectation(unit: Option<Unit>) -> &'static str {
+    match unit {
+        None => "a number",
+        Some(Unit::Ratio) => "a ratio from 0 to 1",
+        Some(Unit::Percent) => "a percentage from 0 to 100",
+        Some(_) => "a number, not negative",
     }
 }
 
