@@ -242,21 +242,22 @@ impl HealthCheck for Blocks {
         "blocks".into()
     }
     async fn check(&self, _ctx: &CheckContext) -> Result<ComponentHealth, BoxError> {
-        std::thread::sleep(Duration::from_millis(120));
+        std::thread::sleep(Duration::from_millis(600));
         Ok(ComponentHealth::healthy())
     }
 }
 
 /// A check that blocks its thread past the timeout (it runs on the monitor's task until its
 /// first wait, so it delays the report) is reported as timed out, not as healthy. Real time:
-/// a blocked thread does not move paused time.
+/// a blocked thread does not move paused time. The timeout is long enough that the other,
+/// instant check cannot pass it even on a starved machine.
 #[tokio::test]
 async fn a_check_that_blocks_past_the_timeout_is_reported_as_timed_out() {
     let monitor = HealthMonitor::builder()
         .component(Blocks)
         .component(stats_fn(healthy_rpc))
         .settings(MonitorSettings {
-            check_timeout: Duration::from_millis(50),
+            check_timeout: Duration::from_millis(300),
             ..every(Duration::from_secs(3600))
         })
         .probe(FedProbe::with_rss_mb(50))
@@ -271,7 +272,7 @@ async fn a_check_that_blocks_past_the_timeout_is_reported_as_timed_out() {
         (HealthStatus::Critical, Some(CHECK_TIMEOUT))
     );
     assert!(
-        blocked.duration >= Duration::from_millis(120),
+        blocked.duration >= Duration::from_millis(600),
         "{blocked:?}"
     );
     assert_eq!(
