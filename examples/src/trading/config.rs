@@ -510,6 +510,14 @@ pub struct OpsConfig {
     /// Bearer token for acknowledging alerts, at least 16 characters; unset refuses every ack.
     #[hot_config(key = "OPS_ADMIN_TOKEN", secret)]
     pub admin_token: Option<Secret<String>>,
+    /// URL every alert is POSTed to as JSON (fired and resolved), retried with backoff; its
+    /// query may carry a token, so it is secret. Unset sends alerts to the log only (at restart).
+    #[hot_config(
+        key = "OPS_ALERT_WEBHOOK_URL",
+        url(scheme = "http", scheme = "https"),
+        secret
+    )]
+    pub alert_webhook: Option<Secret<Url>>,
 }
 
 impl OpsConfig {
@@ -545,6 +553,7 @@ pub const RESTART_KEYS: &[&str] = &[
     "SIM_START_SLOT",
     "SIM_SEED",
     "OPS_LISTEN",
+    "OPS_ALERT_WEBHOOK_URL",
 ];
 
 /// The keys naming RPC endpoints. While the node runs on the simulator they are read at restart.

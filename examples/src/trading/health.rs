@@ -19,7 +19,8 @@ use std::borrow::Cow;
 
 use thorp_ops::health::stock::{self, CircuitState};
 use thorp_ops::health::{
-    HealthMonitor, HealthMonitorBuilder, MonitorError, MonitorSettings, SettingsRejected, stats_fn,
+    HealthMonitor, HealthMonitorBuilder, MonitorError, MonitorSettings, SettingsRejected,
+    WebhookSink, stats_fn,
 };
 use thorp_ops::health_component;
 
@@ -178,9 +179,19 @@ where
     S: Fn() -> SlotPollerStats + Send + Sync + 'static,
     D: Fn() -> DetectionStats + Send + Sync + 'static,
 {
-    /// A monitor over these components with `settings` (not started).
-    pub fn monitor(self, settings: MonitorSettings) -> Result<HealthMonitor, MonitorError> {
-        self.builder().settings(settings).build()
+    /// A monitor over these components with `settings` (not started). Alerts go to the log,
+    /// and to `webhook` when there is one.
+    pub fn monitor(
+        self,
+        settings: MonitorSettings,
+        webhook: Option<WebhookSink>,
+    ) -> Result<HealthMonitor, MonitorError> {
+        let builder = self.builder().settings(settings);
+        match webhook {
+            Some(webhook) => builder.sink(webhook),
+            None => builder,
+        }
+        .build()
     }
 
     fn builder(self) -> HealthMonitorBuilder {
@@ -235,7 +246,7 @@ pub fn offline_monitor(settings: MonitorSettings) -> Result<HealthMonitor, Monit
         slot_poller: SlotPollerStats::default,
         detection: DetectionStats::default,
     }
-    .monitor(settings)
+    .monitor(settings, None)
 }
 
 #[cfg(test)]

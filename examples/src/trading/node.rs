@@ -21,7 +21,7 @@ use std::ops::Deref;
 use std::sync::{Arc, Weak};
 
 use thorp_ops::config::{HotReload, ReloadHandle, Section};
-use thorp_ops::health::{HealthMonitor, MonitorError};
+use thorp_ops::health::{HealthMonitor, MonitorError, WebhookError, WebhookSink};
 use thorp_ops::http::OpsRouter;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
@@ -92,6 +92,9 @@ pub enum StartError {
     /// The health monitor refused its settings or could not start.
     #[error("health monitor cannot start: {0}")]
     Health(#[from] MonitorError),
+    /// The alert webhook (`OPS_ALERT_WEBHOOK_URL`) could not be set up.
+    #[error("alert webhook cannot be set up: {0}")]
+    Webhook(#[from] WebhookError),
 }
 
 fn join(problems: &[SettingsProblem]) -> String {
@@ -166,6 +169,14 @@ impl TradingNode {
         if !problems.is_empty() {
             return Err(StartError::Settings(problems));
         }
+        // Built before anything starts (it needs no runtime until its first alert), so a sink
+        // that cannot be set up refuses the start with nothing left running.
+        let webhook = cfg
+            .ops
+            .alert_webhook
+            .as_ref()
+            .map(|url| WebhookSink::builder(url.expose().clone()).build())
+            .transpose()?;
         let simulator = match planned {
             Upstream::Simulator(_) => {
                 let sim = RpcSimulator::start_on(
@@ -266,7 +277,13 @@ impl TradingNode {
             cfg.health
                 .settings(snapshot.values())
                 .map_err(MonitorError::from)?,
+            webhook.clone(),
         )?;
+        if let Some(url) = &cfg.ops.alert_webhook {
+            // The URL may carry a token: only its host is logged.
+            let host = url.expose().host_str().unwrap_or_default();
+            tracing::info!(host, "alerts are also sent to a webhook");
+        }
         // Interval, thresholds and alert rules from the next check on; a reload whose health
         // keys the monitor would refuse is rejected before it applies.
         monitor
@@ -288,11 +305,15 @@ impl TradingNode {
         // The admin token is read from the live store at each acknowledgement: a reload that
         // changes OPS_ADMIN_TOKEN applies at the next request.
         let store = config.store().clone();
-        let router = OpsRouter::new()
+        let mut ops = OpsRouter::new()
             .config(config.handle())
             .health(monitor.clone())
-            .admin_token(move || store.load().ops.admin_token.clone())
-            .router();
+            .admin_token(move || store.load().ops.admin_token.clone());
+        if let Some(webhook) = webhook {
+            // Its delivered, failed and dropped counts on /metrics.
+            ops = ops.webhook(webhook);
+        }
+        let router = ops.router();
         // Served here rather than through `thorp_ops::http::serve`, which binds by itself: the
         // socket is bound above so a port in use fails the start, and `--listen 127.0.0.1:0`
         // can report the port it got.
