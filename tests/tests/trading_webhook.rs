@@ -44,6 +44,11 @@ async fn receiver() -> (String, mpsc::UnboundedReceiver<(Option<String>, Value)>
     (url, rx)
 }
 
+/// The body of a GET of `url`.
+async fn get(http: &reqwest::Client, url: &str) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// The next delivered event about the RPC pool with `transition`, skipping others (the
 /// breaker may alert too).
 async fn rpc_pool_event(
@@ -99,14 +104,7 @@ async fn a_component_alert_reaches_the_webhook_and_resolves() {
     // Counted once the receiver's answer is in, which is after it handed the body over.
     let deadline = tokio::time::Instant::now() + NODE_WAIT;
     loop {
-        let metrics = http
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = get(&http, &format!("{base}/metrics")).await;
         let delivered = metrics
             .lines()
             .find(|line| {
@@ -131,14 +129,7 @@ async fn a_component_alert_reaches_the_webhook_and_resolves() {
 
     // The URL is secret: its token is in no ops answer.
     for path in ["/config", "/config/history", "/alerts", "/metrics"] {
-        let body = http
-            .get(format!("{base}{path}"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = get(&http, &format!("{base}{path}")).await;
         assert!(!body.contains(TOKEN), "{path} leaks the webhook token");
     }
 
