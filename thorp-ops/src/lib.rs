@@ -114,10 +114,10 @@ extern crate self as thorp_ops;
 
 pub mod config;
 pub mod envfile;
+mod error_text;
 pub mod health;
 #[cfg(feature = "http")]
 pub mod http;
-mod panic;
 pub mod secret;
 pub mod time;
 

@@ -210,7 +210,7 @@ pub(crate) async fn run<T: Send + Sync + 'static>(
             joined = tokio::time::timeout(timeout, &mut task) => match joined {
                 Ok(Ok(Ok(()))) => SubscriberResult::Ok,
                 Ok(Ok(Err(error))) => SubscriberResult::Failed(error.to_string()),
-                Ok(Err(join_error)) if join_error.is_panic() => SubscriberResult::Panicked(crate::panic::message(&*join_error.into_panic())),
+                Ok(Err(join_error)) if join_error.is_panic() => SubscriberResult::Panicked(crate::error_text::panic_message(&*join_error.into_panic())),
                 Ok(Err(_)) => SubscriberResult::Failed("cancelled".to_owned()),
                 Err(_elapsed) => {
                     task.abort();

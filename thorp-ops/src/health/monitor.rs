@@ -887,19 +887,13 @@ impl Core {
 }
 
 fn failed(component: &str, error: &BoxError) -> ComponentHealth {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let text = crate::error_text::chain(&**error);
     warn!(component, error = %text, "health check failed");
     ComponentHealth::failed(CHECK_FAILED, format!("check failed: {text}"), text)
 }
 
 fn panicked(component: &str, payload: &(dyn Any + Send)) -> ComponentHealth {
-    let message = crate::panic::message(payload);
+    let message = crate::error_text::panic_message(payload);
     error!(component, panic = %message, "health check panicked");
     ComponentHealth::failed(
         CHECK_PANICKED,

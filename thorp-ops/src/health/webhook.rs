@@ -515,16 +515,7 @@ impl Shared {
             // The answer's body is not read: the status says all, and dropping it closes the
             // connection, which is fine at the rate alerts go.
             Ok(Ok(response)) => Ok(response.status()),
-            Ok(Err(e)) => {
-                let mut reason = e.to_string();
-                let mut source = std::error::Error::source(&e);
-                while let Some(cause) = source {
-                    reason.push_str(": ");
-                    reason.push_str(&cause.to_string());
-                    source = cause.source();
-                }
-                Err(reason)
-            }
+            Ok(Err(e)) => Err(crate::error_text::chain(&e)),
             Err(_) => Err(format!(
                 "no answer within {} ms",
                 u64::try_from(d.timeout.as_millis()).unwrap_or(u64::MAX)
