@@ -5,6 +5,16 @@ use serde::Serialize;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+/// The runtime every async figure runs on: two workers, one per core of the machines the
+/// figures are recorded on, with I/O and time.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| error.to_string())
+}
+
 /// Runs `op` `iters` times back to back and returns the time per call, in nanoseconds. The
 /// result of every call goes through [`black_box`], so none is optimized away, and the loop
 /// overhead is part of every figure alike (the floor measures little else).

@@ -120,6 +120,18 @@ struct Tally {
     latencies: Vec<Histogram<u64>>,
 }
 
+impl Tally {
+    /// Nothing counted yet, with a latency histogram per path.
+    fn new(paths: usize) -> Result<Self, LoadError> {
+        Ok(Self {
+            ok: 0,
+            not_ok: 0,
+            errors: 0,
+            latencies: (0..paths).map(|_| histogram()).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
 /// Sends the plan's requests and measures each one, body read included.
 pub async fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
     if plan.paths.is_empty() || plan.requests == 0 || plan.concurrency == 0 {
@@ -147,14 +159,7 @@ pub async fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
             Arc::clone(&next),
             plan.requests,
         );
-        let mut tally = Tally {
-            ok: 0,
-            not_ok: 0,
-            errors: 0,
-            latencies: (0..urls.len())
-                .map(|_| histogram())
-                .collect::<Result<_, _>>()?,
-        };
+        let mut tally = Tally::new(urls.len())?;
         workers.spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -180,14 +185,7 @@ pub async fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
             }
         });
     }
-    let mut total = Tally {
-        ok: 0,
-        not_ok: 0,
-        errors: 0,
-        latencies: (0..urls.len())
-            .map(|_| histogram())
-            .collect::<Result<_, _>>()?,
-    };
+    let mut total = Tally::new(urls.len())?;
     while let Some(done) = workers.join_next().await {
         // A worker only ends by returning its tally; a panic would be a bug worth seeing.
         let Ok(tally) = done else { continue };

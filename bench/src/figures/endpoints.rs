@@ -55,11 +55,7 @@ impl Load {
 }
 
 fn measure(plan: &Plan) -> Result<(Vec<Row>, Vec<String>), String> {
-    let server = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|error| error.to_string())?;
+    let server = crate::measure::runtime()?;
     let client = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

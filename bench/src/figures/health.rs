@@ -60,11 +60,7 @@ const HISTORY: usize = 100;
 pub fn run(plan: &Plan) -> (Vec<Row>, Vec<String>) {
     let mut rows = Vec::new();
     let mut notes = Vec::new();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::measure::runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
             notes.push(format!("figure 5 not measured: no tokio runtime: {error}"));

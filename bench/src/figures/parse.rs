@@ -134,11 +134,7 @@ fn parse_rows(plan: &Plan) -> Vec<Row> {
 }
 
 fn reload_rows(plan: &Plan) -> Result<Vec<Row>, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|error| error.to_string())?;
+    let runtime = crate::measure::runtime()?;
     let dir = super::reload::Storage::fastest().dir()?;
     let path = dir.path().join("app.env");
     let alone_path = dir.path().join("alone.env");
