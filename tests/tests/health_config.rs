@@ -51,6 +51,23 @@ async fn next_report(rx: &mut watch::Receiver<Option<Arc<HealthReport>>>) -> Arc
         .expect("a report within 10 s")
 }
 
+/// A monitor (not started) over one healthy RPC pool.
+fn rpc_monitor() -> HealthMonitor {
+    HealthMonitor::builder()
+        .component(stats_fn(rpc))
+        .probe(FedProbe::with_rss_mb(50))
+        .build()
+        .unwrap()
+}
+
+/// The RPC pool's latency threshold override in force, if any.
+fn latency_threshold(monitor: &HealthMonitor) -> Option<f64> {
+    monitor
+        .settings()
+        .thresholds
+        .get("HEALTH_MAX_RPC_LATENCY_MS")
+}
+
 fn rpc() -> RpcPoolStats {
     RpcPoolStats {
         success_rate: 0.99,
@@ -66,11 +83,7 @@ async fn a_threshold_changed_in_the_config_file_applies_at_the_next_check() {
     let (_dir, path, config) = follow("NODE_NAME=alpha\nHEALTH_CHECK_INTERVAL_MS=3600000\n").await;
     assert_eq!(config.current().config().name, "alpha");
 
-    let monitor = HealthMonitor::builder()
-        .component(stats_fn(rpc))
-        .probe(FedProbe::with_rss_mb(50))
-        .build()
-        .unwrap();
+    let monitor = rpc_monitor();
     monitor.follow_config(&config, health).unwrap();
     assert_eq!(monitor.settings().check_interval, Duration::from_secs(3600));
     let mut rx = monitor.subscribe();
@@ -99,13 +112,7 @@ async fn a_threshold_changed_in_the_config_file_applies_at_the_next_check() {
         rpc.details.as_deref(),
         Some("P95 latency 80ms exceeds threshold 50ms")
     );
-    assert_eq!(
-        monitor
-            .settings()
-            .thresholds
-            .get("HEALTH_MAX_RPC_LATENCY_MS"),
-        Some(50.0)
-    );
+    assert_eq!(latency_threshold(&monitor), Some(50.0));
 
     // A refused health key rejects the whole file before anything applies: the monitor's
     // settings and the rest of the config stay as they were, and the history says why.
@@ -149,19 +156,9 @@ async fn threshold_keys_are_not_unknown_keys() {
     let (logs, _logging) = CapturedLogs::start();
     let (_dir, path, config) =
         follow("HEALTH_MAX_RPC_LATENCY_MS=50\nALERT_HISTORY_LENN=10\n").await;
-    let monitor = HealthMonitor::builder()
-        .component(stats_fn(rpc))
-        .probe(FedProbe::with_rss_mb(50))
-        .build()
-        .unwrap();
+    let monitor = rpc_monitor();
     monitor.follow_config(&config, health).unwrap();
-    assert_eq!(
-        monitor
-            .settings()
-            .thresholds
-            .get("HEALTH_MAX_RPC_LATENCY_MS"),
-        Some(50.0)
-    );
+    assert_eq!(latency_threshold(&monitor), Some(50.0));
     std::fs::write(
         &path,
         "HEALTH_MAX_RPC_LATENCY_MS=60\nHEALTH_MIN_RPC_SUCCESS_RATE=0.9\nALERT_HISTORY_LENN=10\n",
@@ -187,11 +184,7 @@ async fn threshold_keys_are_not_unknown_keys() {
 #[tokio::test]
 async fn a_bad_fixed_health_key_is_refused_with_file_line_and_key() {
     let (_dir, path, config) = follow("NODE_NAME=alpha\nHEALTH_CHECK_INTERVAL_MS=2000\n").await;
-    let monitor = HealthMonitor::builder()
-        .component(stats_fn(rpc))
-        .probe(FedProbe::with_rss_mb(50))
-        .build()
-        .unwrap();
+    let monitor = rpc_monitor();
     monitor.follow_config(&config, health).unwrap();
     assert_eq!(monitor.settings().check_interval, Duration::from_secs(2));
 
@@ -236,13 +229,7 @@ async fn a_bad_fixed_health_key_is_refused_with_file_line_and_key() {
 /// and a value that is not a number is too.
 #[tokio::test]
 async fn a_threshold_key_no_rule_has_is_refused_by_the_monitor() {
-    let monitor = || {
-        HealthMonitor::builder()
-            .component(stats_fn(rpc))
-            .probe(FedProbe::with_rss_mb(50))
-            .build()
-            .unwrap()
-    };
+    let monitor = || rpc_monitor();
     // eventBus is not registered here, and rpcPool's avg latency has no rule.
     let (_dir, _, config) =
         follow("HEALTH_MAX_QUEUE_UTIL_PCT=80\nHEALTH_RPC_POOL_AVG_LATENCY_MS_DEGRADED_ABOVE=5\n")
@@ -268,13 +255,7 @@ async fn a_threshold_key_no_rule_has_is_refused_by_the_monitor() {
         "{:?}",
         record.errors
     );
-    assert_eq!(
-        monitor
-            .settings()
-            .thresholds
-            .get("HEALTH_MAX_RPC_LATENCY_MS"),
-        Some(50.0)
-    );
+    assert_eq!(latency_threshold(&monitor), Some(50.0));
 }
 
 /// A threshold no reading of its metric can reach (a percentage written for a ratio, a
@@ -282,11 +263,7 @@ async fn a_threshold_key_no_rule_has_is_refused_by_the_monitor() {
 #[tokio::test]
 async fn a_threshold_outside_its_metrics_unit_is_refused_with_its_line() {
     let (_dir, path, config) = follow("HEALTH_MAX_RPC_LATENCY_MS=50\n").await;
-    let monitor = HealthMonitor::builder()
-        .component(stats_fn(rpc))
-        .probe(FedProbe::with_rss_mb(50))
-        .build()
-        .unwrap();
+    let monitor = rpc_monitor();
     monitor.follow_config(&config, health).unwrap();
 
     std::fs::write(

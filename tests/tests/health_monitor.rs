@@ -14,8 +14,8 @@ use support::health::{FedProbe, Settable, next_report};
 use thorp_ops::health::stock::{BackpressureStats, RpcPoolStats};
 use thorp_ops::health::{
     BasicCheck, BasicHealth, BoxError, CHECK_FAILED, CHECK_PANICKED, CHECK_TIMEOUT, CheckContext,
-    ComponentHealth, HealthCheck, HealthMonitor, HealthStatus, MonitorError, MonitorSettings,
-    StartOutcome, StatsCheck, stats_fn,
+    ComponentHealth, HealthCheck, HealthMonitor, HealthMonitorBuilder, HealthStatus, MonitorError,
+    MonitorSettings, StartOutcome, StatsCheck, stats_fn,
 };
 use tokio::time::Instant;
 
@@ -165,6 +165,18 @@ impl std::error::Error for Wrapped {
     }
 }
 
+/// `components` checked every 10 s with a 2 s check timeout, on a fed probe.
+fn checked_every_10s_within_2s(components: HealthMonitorBuilder) -> HealthMonitor {
+    components
+        .settings(MonitorSettings {
+            check_timeout: Duration::from_secs(2),
+            ..every(Duration::from_secs(10))
+        })
+        .probe(FedProbe::with_rss_mb(50))
+        .build()
+        .unwrap()
+}
+
 /// Answers after waiting: its first poll is pending, so it finishes on a task of its own.
 struct WaitsThenAnswers;
 
@@ -196,17 +208,12 @@ impl HealthCheck for PanicsLater {
 #[tokio::test(start_paused = true)]
 async fn checks_that_wait_finish_on_their_own_tasks() {
     support::expect_panics(&["panicked after waiting"]);
-    let monitor = HealthMonitor::builder()
-        .component(WaitsThenAnswers)
-        .component(PanicsLater)
-        .component(stats_fn(healthy_rpc))
-        .settings(MonitorSettings {
-            check_timeout: Duration::from_secs(2),
-            ..every(Duration::from_secs(10))
-        })
-        .probe(FedProbe::with_rss_mb(50))
-        .build()
-        .unwrap();
+    let monitor = checked_every_10s_within_2s(
+        HealthMonitor::builder()
+            .component(WaitsThenAnswers)
+            .component(PanicsLater)
+            .component(stats_fn(healthy_rpc)),
+    );
     let mut rx = monitor.subscribe();
     let t0 = Instant::now();
     monitor.start().unwrap();
@@ -286,18 +293,13 @@ async fn a_check_that_blocks_past_the_timeout_is_reported_as_timed_out() {
 /// report goes out when the timeout expires, and the monitor keeps going.
 #[tokio::test(start_paused = true)]
 async fn hung_panicking_and_failing_checks_are_isolated() {
-    let monitor = HealthMonitor::builder()
-        .component(Hangs)
-        .component(Panics)
-        .component(BasicCheck::new("fails", Fails))
-        .component(stats_fn(healthy_rpc))
-        .settings(MonitorSettings {
-            check_timeout: Duration::from_secs(2),
-            ..every(Duration::from_secs(10))
-        })
-        .probe(FedProbe::with_rss_mb(50))
-        .build()
-        .unwrap();
+    let monitor = checked_every_10s_within_2s(
+        HealthMonitor::builder()
+            .component(Hangs)
+            .component(Panics)
+            .component(BasicCheck::new("fails", Fails))
+            .component(stats_fn(healthy_rpc)),
+    );
     let mut rx = monitor.subscribe();
     let t0 = Instant::now();
     monitor.start().unwrap();
